@@ -1,0 +1,5 @@
+"""What an adapter is (interface, config spec) and how the hub finds one (registry)."""
+from .base import Adapter, CheckResult, Page, RawRecord, Source, SourceUnavailable
+from .spec import ConfigSpec, Field
+
+__all__ = ["Adapter", "CheckResult", "Page", "RawRecord", "Source", "SourceUnavailable", "ConfigSpec", "Field"]

@@ -1,0 +1,94 @@
+"""`tongban run | verify | status | schema export | mapping test | adapters`."""
+from __future__ import annotations
+
+import json
+import sys
+
+from hub.config import load_settings
+
+
+def run(args) -> int:
+    from hub.runtime.runner import run_forever
+    return run_forever(load_settings(args.config))
+
+
+def verify(args) -> int:
+    from hub.ops.verify import render, verify as do_verify
+    from hub.store import Store
+    settings = load_settings(args.config)
+    store = Store.open(settings["db_url"])
+    report = do_verify(settings, store)
+    print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else render(report))
+    return 0 if report["ok"] else 1
+
+
+def status(args) -> int:
+    from hub.ops.status import render, status as do_status
+    from hub.store import Store
+    settings = load_settings(args.config)
+    report = do_status(settings, Store.open(settings["db_url"]))
+    print(json.dumps(report, ensure_ascii=False, indent=2, default=str) if args.json else render(report))
+    return 0
+
+
+def schema_export(args) -> int:
+    from hub.model.schema_export import export
+    for path in export(args.directory):
+        print(path)
+    return 0
+
+
+def mapping_test(args) -> int:
+    from hub.mapping.samples import run_samples
+    settings = load_settings(args.config)
+    results = run_samples(args.directory or settings["mappings_dir"])
+    failed = [r for r in results if not r.ok]
+    for r in results:
+        print(f"{'ok  ' if r.ok else 'FAIL'} {r.name}")
+        if not r.ok:
+            print(r.diff)
+    print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    return 1 if failed or not results else 0
+
+
+def adapters(args) -> int:
+    from hub.adapter import registry
+    if args.action == "list":
+        for name, target in sorted(registry.available().items()):
+            cls = registry.load(name)
+            print(f"{name:<10} {cls.style:<9} {cls.department:<9} {cls.system:<22} {target}")
+        return 0
+    cls = registry.load(args.name)
+    if args.action == "describe":
+        print(json.dumps({"name": cls.name, "department": cls.department, "system": cls.system, "style": cls.style,
+                          "config": cls.spec.describe()}, ensure_ascii=False, indent=2))
+        return 0
+    settings = load_settings(args.config)
+    conf = {k: v for k, v in (settings.get("adapters") or {}).get(args.name, {}).items() if k != "enabled"}
+    result = cls(conf).check()
+    print(f"{'ok' if result.ok else 'FAILED'}: {result.detail}", file=sys.stdout if result.ok else sys.stderr)
+    return 0 if result.ok else 1
+
+
+def register(sub) -> None:
+    sub.add_parser("run", help="run the hub's workers (SIGTERM stops them gracefully)").set_defaults(func=run)
+    v = sub.add_parser("verify", help="reconcile the legacy simulators with the destination simulators")
+    v.add_argument("--json", action="store_true")
+    v.set_defaults(func=verify)
+    s = sub.add_parser("status", help="queue depths, rates and ledger counts")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=status)
+    sc = sub.add_parser("schema", help="canonical model schemas")
+    scs = sc.add_subparsers(dest="action", required=True)
+    ex = scs.add_parser("export", help="write the JSON Schema of each canonical model")
+    ex.add_argument("directory")
+    ex.set_defaults(func=schema_export)
+    m = sub.add_parser("mapping", help="mapping files")
+    ms = m.add_subparsers(dest="action", required=True)
+    t = ms.add_parser("test", help="run every sample pair under mappings/<dept>/samples/")
+    t.add_argument("directory", nargs="?")
+    t.set_defaults(func=mapping_test)
+    a = sub.add_parser("adapters", help="installed adapters: list, describe NAME, check NAME (connection test)")
+    a.add_argument("action", choices=["list", "describe", "check"])
+    a.add_argument("name", nargs="?")
+    a.set_defaults(func=adapters)

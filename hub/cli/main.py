@@ -1,0 +1,39 @@
+"""The `tongban` command. Each subcommand lives in its own module and runs alone."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from hub import logs
+
+from . import commands, demo, dlq, simctl
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="tongban", description="Tongban Hub (通办): legacy systems to the unified "
+                                "platform and the provincial node, with guaranteed delivery")
+    p.add_argument("--config", help="settings file (default config/hub.yaml, or $TONGBAN_CONFIG)")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    simctl.register(sub)
+    commands.register(sub)
+    demo.register(sub)
+    dlq.register(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logs.setup()
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+    except (ValueError, KeyError, OSError) as exc:
+        print(f"tongban {args.command}: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,96 @@
+"""`tongban sims up|down` and `tongban load`: the simulators of the external systems."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from hub.config import ROOT, load_settings
+
+PIDFILE = ROOT / "var" / "sims.pid"
+
+
+def sim_env(settings: dict) -> dict:
+    s = settings.get("sims") or {}
+    env = dict(os.environ)
+    for name in ("commerce", "platform", "province"):
+        if f"{name}_port" in s:
+            env[f"TONGBAN_SIM_{name.upper()}_PORT"] = str(s[f"{name}_port"])
+    return env
+
+
+def _health(url: str) -> bool:
+    try:
+        return requests.get(url + "/_admin/health", timeout=1).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def sim_urls(settings: dict) -> dict:
+    s = settings.get("sims") or {}
+    host = s.get("host", "127.0.0.1")
+    return {n: f"http://{host}:{s.get(f'{n}_port')}" for n in ("commerce", "platform", "province")}
+
+
+def up(args) -> int:
+    settings = load_settings(args.config)
+    urls = sim_urls(settings)
+    if all(_health(u) for u in urls.values()):
+        print(json.dumps({"already_running": True, "urls": urls}))
+        return 0
+    PIDFILE.parent.mkdir(exist_ok=True)
+    log = open(ROOT / "var" / "sims.log", "ab")
+    proc = subprocess.Popen([sys.executable, "-m", "sims"], cwd=ROOT, env=sim_env(settings), stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    PIDFILE.write_text(str(proc.pid))
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if all(_health(u) for u in urls.values()):
+            print(json.dumps({"pid": proc.pid, "urls": urls}))
+            return 0
+        if proc.poll() is not None:
+            break
+        time.sleep(0.2)
+    print(f"simulators did not start; see {ROOT / 'var' / 'sims.log'}", file=sys.stderr)
+    return 1
+
+
+def down(args) -> int:
+    if not PIDFILE.exists():
+        print("simulators are not running (no pid file)")
+        return 0
+    pid = int(PIDFILE.read_text())
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    PIDFILE.unlink()
+    print(f"stopped simulators (pid {pid})")
+    return 0
+
+
+def load(args) -> int:
+    settings = load_settings(args.config)
+    url = settings["adapters"]["commerce"]["url"].rstrip("/")
+    resp = requests.post(url + "/_admin/load", json={"cases": args.cases, "bad": args.bad}, timeout=60)
+    resp.raise_for_status()
+    body = resp.json()
+    print(json.dumps({"commerce": {"created": body["created"], "bad": len(body.get("bad", []))}}))
+    return 0
+
+
+def register(sub) -> None:
+    sims = sub.add_parser("sims", help="start or stop the simulators of the external systems")
+    ss = sims.add_subparsers(dest="action", required=True)
+    ss.add_parser("up", help="start every simulator in the background").set_defaults(func=up)
+    ss.add_parser("down", help="stop them").set_defaults(func=down)
+    ld = sub.add_parser("load", help="create new cases, with their events, in the legacy simulators")
+    ld.add_argument("--cases", type=int, required=True)
+    ld.add_argument("--bad", type=int, default=0, help="extra cases whose records fail validation")
+    ld.set_defaults(func=load)

@@ -1,0 +1,66 @@
+"""Hub settings: config/hub.yaml, every value overridable by environment variables.
+
+TONGBAN__A__B=value sets settings["a"]["b"]; TONGBAN_BROKER_URL and TONGBAN_DB_URL are
+short forms for the two settings everyone changes. Relative paths are resolved from the
+project root, so commands work from any working directory."""
+from __future__ import annotations
+
+import copy
+import os
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_FILE = ROOT / "config" / "hub.yaml"
+
+
+def _coerce(text: str):
+    # YAML's scalar rules give "10" -> 10, "true" -> True, "0.5" -> 0.5, anything else a string.
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
+def load_settings(path: str | Path | None = None, environ: dict | None = None) -> dict:
+    env = os.environ if environ is None else environ
+    file = Path(path or env.get("TONGBAN_CONFIG") or DEFAULT_FILE)
+    with open(file, encoding="utf-8") as fh:
+        settings = yaml.safe_load(fh) or {}
+    settings = copy.deepcopy(settings)
+    for key, value in env.items():
+        if key.startswith("TONGBAN__"):
+            parts = [p.lower() for p in key[len("TONGBAN__"):].split("__") if p]
+            cur = settings
+            for p in parts[:-1]:
+                cur = cur.setdefault(p, {})
+            cur[parts[-1]] = _coerce(value)
+    if env.get("TONGBAN_BROKER_URL"):
+        settings["broker_url"] = env["TONGBAN_BROKER_URL"]
+    if env.get("TONGBAN_DB_URL"):
+        settings["db_url"] = env["TONGBAN_DB_URL"]
+    for key in ("routes_file", "mappings_dir"):
+        if key in settings and not Path(settings[key]).is_absolute():
+            settings[key] = str(ROOT / settings[key])
+    db = settings.get("db_url", "")
+    if db.startswith("sqlite:///") and not db.startswith("sqlite:////"):
+        settings["db_url"] = "sqlite:///" + str(ROOT / db[len("sqlite:///"):])
+    return settings
+
+
+def with_endpoints(settings: dict, urls: dict[str, str]) -> dict:
+    """Settings pointed at running servers by name: legacy systems by adapter name,
+    destinations by destination name (SOAP ones get their WSDL path)."""
+    out = copy.deepcopy(settings)
+    for name, url in urls.items():
+        if name in (out.get("adapters") or {}):
+            out["adapters"][name]["url"] = url
+        if name in (out.get("destinations") or {}):
+            dest = out["destinations"][name]
+            if "wsdl" in dest:
+                path = dest["wsdl"].split("/", 3)[3] if dest["wsdl"].count("/") >= 3 else "ws/report?wsdl"
+                dest["wsdl"] = f"{url.rstrip('/')}/{path}"
+            else:
+                dest["url"] = url
+    return out

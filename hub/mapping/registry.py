@@ -1,0 +1,49 @@
+"""All mapping files of a tree, indexed by the legacy system they read."""
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from pathlib import Path
+
+from hub.model import Envelope
+
+from .compiler import Mapping, load_file
+from .errors import RecordError
+
+DEFAULT_DIR = Path(os.environ.get("TONGBAN_MAPPINGS_DIR", Path(__file__).resolve().parents[2] / "mappings"))
+
+
+class MappingSet:
+    def __init__(self, mappings: list[Mapping]):
+        self.mappings = mappings
+        self._by_system: dict[str, list[Mapping]] = defaultdict(list)
+        for m in mappings:
+            self._by_system[m.system].append(m)
+
+    @classmethod
+    def load(cls, directory: str | Path | None = None) -> "MappingSet":
+        root = Path(directory or DEFAULT_DIR)
+        files = sorted(p for p in root.glob("*/*.yaml") if not p.name.startswith("_"))
+        return cls([load_file(p) for p in files])
+
+    def for_system(self, system: str) -> list[Mapping]:
+        found = self._by_system.get(system)
+        if not found:
+            raise KeyError(f"no mapping reads system {system!r} (known: {', '.join(sorted(self._by_system))})")
+        return found
+
+    def apply(self, system: str, record: dict, track: str = "old") -> list[Envelope]:
+        """Every mapping of the system whose condition holds, in file order.
+        The first failure raises RecordError; the record is then dead-lettered whole,
+        so that its messages are never split between delivered and lost."""
+        out = []
+        trace = None
+        for m in self.for_system(system):
+            if m.when(record):
+                env = m.run(record, track=track, trace_id=trace)
+                trace = env.trace_id  # messages made from one record share a trace
+                out.append(env)
+        return out
+
+
+__all__ = ["MappingSet", "RecordError"]

@@ -1,0 +1,140 @@
+"""Compiles one field spec of a mapping file into a plain callable.
+
+A field spec is a dict with any of:
+  path: dotted path into the source record (digits index lists), or
+  const: a fixed value;
+  transform: a name or list of names from transforms.TRANSFORMS, applied in order;
+  null_values: source values meaning "none" (e.g. 长期 for an open-ended validity);
+  code_table: name of a table in the file's code_tables (applied after transforms);
+  default: used when the value is missing or none;
+  required: true makes a missing value an error.
+A bare string is shorthand for {path: <string>}."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from hub.model.masking import mask_value
+
+from .transforms import TRANSFORMS, TransformError
+
+_MISSING = object()
+
+
+class FieldError(ValueError):
+    def __init__(self, field: str, reason: str, value: Any = None):
+        self.field, self.reason, self.value = field, reason, mask_value(field, value) if isinstance(value, str) else value
+        super().__init__(f"{field}: {reason}")
+
+
+def compile_path(path: str) -> Callable[[Any], Any]:
+    parts = [int(p) if p.isdigit() else p for p in path.split(".")]
+    if len(parts) == 1:
+        key = parts[0]
+        return lambda rec: rec.get(key, _MISSING) if isinstance(rec, dict) else _MISSING
+
+    def get(rec):
+        cur = rec
+        for p in parts:
+            if isinstance(p, int):
+                if not isinstance(cur, list) or p >= len(cur):
+                    return _MISSING
+                cur = cur[p]
+            elif isinstance(cur, dict) and p in cur:
+                cur = cur[p]
+            else:
+                return _MISSING
+        return cur
+    return get
+
+
+def compile_field(target: str, spec: Any, code_tables: dict[str, dict]) -> Callable[[dict], Any]:
+    if isinstance(spec, str):
+        spec = {"path": spec}
+    if not isinstance(spec, dict):
+        raise ValueError(f"field {target}: spec must be a path string or a mapping, got {type(spec).__name__}")
+    unknown = set(spec) - {"path", "const", "transform", "null_values", "code_table", "default", "required"}
+    if unknown:
+        raise ValueError(f"field {target}: unknown keys {sorted(unknown)}")
+    if "const" in spec:
+        const = spec["const"]
+        return lambda rec: const
+    if "path" not in spec:
+        raise ValueError(f"field {target}: needs 'path' or 'const'")
+
+    source = spec["path"]
+    get = compile_path(source)
+    names = spec.get("transform") or []
+    names = [names] if isinstance(names, str) else list(names)
+    for n in names:
+        if n not in TRANSFORMS:
+            raise ValueError(f"field {target}: unknown transform {n!r} (known: {', '.join(sorted(TRANSFORMS))})")
+    steps = [TRANSFORMS[n] for n in names]
+    nulls = frozenset(spec.get("null_values") or ())
+    table = None
+    if "code_table" in spec:
+        if spec["code_table"] not in code_tables:
+            raise ValueError(f"field {target}: code table {spec['code_table']!r} is not defined")
+        table = {str(k): v for k, v in code_tables[spec["code_table"]].items()}
+    has_default = "default" in spec
+    default = spec.get("default")
+    required = bool(spec.get("required", False))
+
+    def field(rec):
+        value = get(rec)
+        if value is _MISSING or value in nulls:
+            value = None
+        original = value
+        if value is not None:
+            try:
+                for step in steps:
+                    value = step(value)
+            except TransformError as exc:
+                raise FieldError(f"{source}", str(exc), original) from None
+            if value is not None and table is not None:
+                key = str(value)
+                if key not in table:
+                    raise FieldError(source, f"code {key!r} is not in code table {spec['code_table']!r}", None)
+                value = table[key]
+        if value is None:
+            if has_default:
+                return default
+            if required:
+                raise FieldError(source, "required value is missing")
+        return value
+    return field
+
+
+def compile_template(template: str) -> Callable[[dict], str]:
+    """'{eventId}' or 'REG-{registration.applyNo}' -> a function of the record."""
+    import string
+    pieces = []
+    for literal, name, _, _ in string.Formatter().parse(template):
+        pieces.append(literal)
+        if name is not None:
+            pieces.append(compile_path(name))
+
+    def render(rec):
+        out = []
+        for p in pieces:
+            if isinstance(p, str):
+                out.append(p)
+            else:
+                v = p(rec)
+                if v is _MISSING or v is None:
+                    raise FieldError(template, "a key field of the record is missing")
+                out.append(str(v))
+        return "".join(out)
+    return render
+
+
+def compile_condition(cond: dict | None) -> Callable[[dict], bool]:
+    if not cond:
+        return lambda rec: True
+    get = compile_path(cond["path"])
+    if "equals" in cond:
+        want = cond["equals"]
+        return lambda rec: get(rec) == want
+    if "in" in cond:
+        allowed = frozenset(cond["in"])
+        return lambda rec: get(rec) in allowed
+    raise ValueError("a 'when' condition needs 'equals' or 'in'")

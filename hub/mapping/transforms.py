@@ -1,0 +1,129 @@
+"""Value transforms a mapping file may name. Each is a plain function of one value.
+
+Dates avoid strptime on the hot path: fromisoformat covers the common
+"2026-03-05 08:00:00" shape, and one regex covers the legacy ones
+("2026/3/5 8:00", "2026年3月5日")."""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+from decimal import Decimal, InvalidOperation
+from typing import Callable
+
+from hub.model.common import SHANGHAI
+
+# Full-width ASCII block (！ to ～) maps to ASCII by a fixed offset; the ideographic space to a space.
+_FULLWIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
+_FULLWIDTH[0x3000] = 0x20
+
+_LEGACY_DATE = re.compile(
+    r"^\s*(\d{4})\s*[年/.\-]\s*(\d{1,2})\s*[月/.\-]\s*(\d{1,2})\s*日?"
+    r"(?:[\sT]*(\d{1,2})\s*[:时]\s*(\d{1,2})(?:\s*[:分]\s*(\d{1,2}(?:\.\d+)?))?\s*秒?)?\s*$"
+)
+
+
+class TransformError(ValueError):
+    """A value could not be transformed; the message says why, without the value."""
+
+
+def trim(v):
+    return v.strip() if isinstance(v, str) else v
+
+
+def halfwidth(v):
+    return v.translate(_FULLWIDTH) if isinstance(v, str) else v
+
+
+def upper(v):
+    return v.upper() if isinstance(v, str) else v
+
+
+def lower(v):
+    return v.lower() if isinstance(v, str) else v
+
+
+def none_if_empty(v):
+    return None if v is None or (isinstance(v, str) and v.strip() == "") else v
+
+
+def to_int(v):
+    if v is None or isinstance(v, int):
+        return v
+    try:
+        return int(str(v).strip())
+    except ValueError:
+        raise TransformError("not a whole number") from None
+
+
+def to_decimal_str(v):
+    """Money and areas stay exact: normalised decimal text, never float."""
+    if v is None:
+        return None
+    try:
+        d = Decimal(str(v).strip().replace(",", ""))
+    except InvalidOperation:
+        raise TransformError("not a decimal number") from None
+    return format(d.normalize(), "f")
+
+
+def to_float(v):
+    if v is None:
+        return None
+    try:
+        return float(str(v).strip().replace(",", ""))
+    except ValueError:
+        raise TransformError("not a number") from None
+
+
+def to_str(v):
+    return None if v is None else str(v)
+
+
+def parse_datetime(v) -> datetime | None:
+    """Aware datetime; naive legacy times are Asia/Shanghai local time."""
+    if v is None or isinstance(v, datetime):
+        return _localise(v) if v is not None else None
+    if isinstance(v, date):
+        return datetime.combine(v, time(), SHANGHAI)
+    s = str(v).strip()
+    if not s:
+        return None
+    try:
+        parsed = datetime.fromisoformat(s)
+    except ValueError:
+        m = _LEGACY_DATE.match(s)
+        if not m:
+            raise TransformError("not a date or time in a known format") from None
+        y, mo, d, h, mi, sec = m.groups()
+        seconds = float(sec) if sec else 0.0
+        try:
+            parsed = datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(seconds),
+                              int(round((seconds % 1) * 1_000_000)))
+        except ValueError as exc:
+            raise TransformError(f"impossible date: {exc}") from None
+    return _localise(parsed)
+
+
+def parse_date(v) -> datetime | None:
+    """A calendar date as an aware datetime at local midnight (keeps one time type)."""
+    dt = parse_datetime(v)
+    return None if dt is None else dt.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _localise(dt: datetime) -> datetime:
+    return dt.replace(tzinfo=SHANGHAI) if dt.tzinfo is None else dt
+
+
+TRANSFORMS: dict[str, Callable] = {
+    "trim": trim,
+    "halfwidth": halfwidth,
+    "upper": upper,
+    "lower": lower,
+    "none_if_empty": none_if_empty,
+    "int": to_int,
+    "decimal": to_decimal_str,
+    "float": to_float,
+    "str": to_str,
+    "datetime": parse_datetime,
+    "date": parse_date,
+}

@@ -1,0 +1,101 @@
+"""办件 and 办件过程: a case and the steps it goes through."""
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from .applicant import Applicant
+from .common import AwareDatetime, CanonicalModel, Department
+
+
+class Channel(StrEnum):
+    online = "online"
+    window = "window"
+    mobile = "mobile"
+    self_service = "self_service"
+
+
+class EventType(StrEnum):
+    submitted = "submitted"                        # 收件
+    prejudged = "prejudged"                        # 预审
+    accepted = "accepted"                          # 受理
+    rejected = "rejected"                          # 不予受理
+    supplement_requested = "supplement_requested"  # 补正
+    supplemented = "supplemented"                  # 补正结束
+    in_review = "in_review"                        # 承办/审查
+    decided = "decided"                            # 决定
+    certificate_issued = "certificate_issued"      # 发证
+    completed = "completed"                        # 办结
+    withdrawn = "withdrawn"                        # 撤件
+    suspended = "suspended"                        # 特别程序/中止
+
+
+EVENT_LABELS = {
+    "submitted": "收件", "prejudged": "预审", "accepted": "受理", "rejected": "不予受理",
+    "supplement_requested": "补正", "supplemented": "补正结束", "in_review": "审查",
+    "decided": "决定", "certificate_issued": "发证", "completed": "办结",
+    "withdrawn": "撤件", "suspended": "特别程序",
+}
+
+
+class Material(CanonicalModel):
+    name: str
+    required: bool = True
+    provided: bool = True
+    reused_certificate: str | None = Field(default=None, description="number of the e-certificate reused instead of paper")
+
+
+class Case(CanonicalModel):
+    kind: Literal["case"] = "case"
+    case_no: str = Field(min_length=1)
+    item_code: str
+    department: Department
+    applicant: Applicant
+    channel: Channel
+    submitted_at: AwareDatetime
+    accepted_at: AwareDatetime | None = None
+    completed_at: AwareDatetime | None = None
+    status: EventType
+    visits: int = Field(default=0, ge=0)
+    materials: list[Material] = Field(default_factory=list)
+
+
+Attribute = str | int | float | bool | None
+
+
+class CaseEvent(CanonicalModel):
+    kind: Literal["case_event"] = "case_event"
+    case_no: str = Field(min_length=1)
+    sequence: int = Field(ge=1, description="per-case step number, 1-based")
+    type: EventType
+    occurred_at: AwareDatetime
+    department: Department
+    item_code: str | None = None
+    handler: str | None = None
+    opinion: str | None = None
+    applicant: Applicant | None = None
+    # Department-specific facts the platform shows but the canonical core does not
+    # model (e.g. registered capital). Flat and scalar so that comparisons stay simple.
+    attributes: dict[str, Attribute] = Field(default_factory=dict)
+    materials: list[Material] = Field(default_factory=list)
+
+
+class Certificate(CanonicalModel):
+    kind: Literal["certificate"] = "certificate"
+    number: str = Field(min_length=1)
+    type: str = Field(description="证照类型, e.g. 营业执照")
+    holder: Applicant
+    issuer: str
+    issued_at: AwareDatetime
+    valid_from: AwareDatetime
+    valid_to: AwareDatetime | None = Field(default=None, description="None means long-term (长期)")
+    case_no: str
+    department: Department
+
+    @model_validator(mode="after")
+    def _validity_order(self) -> "Certificate":
+        if self.valid_to is not None and self.valid_to < self.valid_from:
+            raise ValueError("valid_to is before valid_from")
+        return self

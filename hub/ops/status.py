@@ -1,0 +1,84 @@
+"""Queue depths, rates and ledger counts for `tongban status` and the console.
+
+The RabbitMQ management API gives rates and consumer counts when the plugin is on;
+without it, a passive declare still gives depths, so status never depends on it."""
+from __future__ import annotations
+
+from urllib.parse import quote, urlsplit
+
+import requests
+
+from hub import bus
+
+QUEUES_OF_INTEREST = ("tongban.",)
+
+
+def management_url(broker_url: str) -> tuple[str, tuple[str, str], str]:
+    parts = urlsplit(broker_url)
+    vhost = parts.path[1:] if parts.path not in ("", "/") else "/"
+    vhost = "/" if vhost == "/" else vhost
+    return (f"http://{parts.hostname or '127.0.0.1'}:15672", (parts.username or "guest", parts.password or "guest"),
+            quote(vhost, safe=""))
+
+
+def queues_from_management(broker_url: str) -> list[dict] | None:
+    base, auth, vhost = management_url(broker_url)
+    try:
+        resp = requests.get(f"{base}/api/queues/{vhost}", auth=auth, timeout=3)
+    except requests.RequestException:
+        return None
+    if resp.status_code != 200:
+        return None
+    out = []
+    for q in resp.json():
+        if not q["name"].startswith(QUEUES_OF_INTEREST):
+            continue
+        stats = q.get("message_stats") or {}
+        out.append({
+            "queue": q["name"], "ready": q.get("messages_ready", 0), "unacked": q.get("messages_unacknowledged", 0),
+            "consumers": q.get("consumers", 0),
+            "publish_rate": round((stats.get("publish_details") or {}).get("rate", 0.0), 1),
+            "deliver_rate": round((stats.get("deliver_get_details") or {}).get("rate", 0.0), 1),
+            "ack_rate": round((stats.get("ack_details") or {}).get("rate", 0.0), 1),
+        })
+    return sorted(out, key=lambda q: q["queue"])
+
+
+def queues_by_declare(broker_url: str, names: list[str]) -> list[dict]:
+    conn = bus.connect(broker_url)
+    out = []
+    try:
+        for name in names:
+            try:
+                ready, consumers = bus.queue_depth(conn, name)
+            except Exception:  # the queue does not exist yet
+                continue
+            out.append({"queue": name, "ready": ready, "unacked": None, "consumers": consumers})
+    finally:
+        conn.release()
+    return out
+
+
+def status(settings: dict, store) -> dict:
+    queues = queues_from_management(settings["broker_url"])
+    source = "management"
+    if queues is None:
+        source = "declare"
+        names = [bus.names.destination_queue(d) for d in settings.get("destinations") or {}]
+        queues = queues_by_declare(settings["broker_url"], names + [bus.names.DEAD_QUEUE, bus.names.UNROUTED_QUEUE])
+    counts = store.counts()
+    return {"queues": queues, "queue_source": source, "store": counts}
+
+
+def render(report: dict) -> str:
+    lines = [f"{'queue':<28}{'ready':>8}{'unacked':>9}{'consumers':>10}{'in/s':>8}{'out/s':>8}"]
+    for q in report["queues"]:
+        lines.append(f"{q['queue']:<28}{q['ready']:>8}{q['unacked'] if q['unacked'] is not None else '-':>9}"
+                     f"{q['consumers']:>10}{q.get('publish_rate', '-'):>8}{q.get('ack_rate', '-'):>8}")
+    s = report["store"]
+    lines.append(f"messages logged {s.get('messages', 0)}")
+    for dest, n in sorted((s.get("deliveries") or {}).items()):
+        lines.append(f"delivered to {dest}: {n}")
+    for st, n in sorted((s.get("dead_letters") or {}).items()):
+        lines.append(f"dead letters ({st}): {n}")
+    return "\n".join(lines)

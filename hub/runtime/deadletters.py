@@ -1,0 +1,110 @@
+"""Dead letter channel (EIP): what cannot be mapped, validated, routed or delivered is
+published to tongban.dlx with its stage and reason, and a recorder indexes it in the store.
+
+One path into the store for every stage keeps the rule simple: a stage only has to
+publish (confirmed) before it acks or advances; the recorder is idempotent on the
+dead-letter id, so a redelivered dead letter is stored once."""
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from datetime import datetime, timezone
+
+from hub.bus import ConfirmingPublisher, Delivery, names
+from hub.model.masking import mask_text
+
+log = logging.getLogger("tongban.deadletters")
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat()
+
+
+def publish_dead_letter(publisher: ConfirmingPublisher, payload: bytes, *, stage: str, reason: str,
+                        department: str, destination: str | None = None, record_key: str | None = None,
+                        case_no: str | None = None, message_id: str | None = None, attempts: int = 1,
+                        prior: dict | None = None, routing_key: str | None = None) -> str:
+    """Publish (not yet confirmed: the caller flushes) and return the dead letter's id."""
+    prior = prior or {}
+    dl_id = str(uuid.uuid4())
+    now = _now()
+    headers = {
+        names.H_DEAD_LETTER_ID: dl_id,
+        names.H_STAGE: stage,
+        names.H_REASON: mask_text(reason)[:2000],
+        names.H_DEPARTMENT: department,
+        names.H_ATTEMPTS: attempts,
+        names.H_FIRST_FAILED: prior.get(names.H_FIRST_FAILED, now),
+        names.H_LAST_FAILED: now,
+    }
+    for key, value in ((names.H_DESTINATION, destination), (names.H_RECORD_KEY, record_key),
+                       (names.H_CASE_NO, case_no), (names.H_ROUTING_KEY, routing_key)):
+        if value is not None:
+            headers[key] = value
+    publisher.publish(payload, names.DLX, f"{stage}.{department}", message_id=message_id, headers=headers)
+    log.warning("dead-lettered %s at stage %s: %s", record_key or message_id, stage, headers[names.H_REASON])
+    return dl_id
+
+
+def _parse_time(text) -> datetime:
+    try:
+        return datetime.fromisoformat(str(text))
+    except (TypeError, ValueError):
+        return datetime.now(timezone.utc)
+
+
+def to_row(d: Delivery, queue: str) -> dict:
+    """A store row for a message found on the dead-letter or the unrouted queue."""
+    h = d.headers
+    payload = d.body.decode("utf-8", errors="replace")
+    if queue == names.UNROUTED_QUEUE:
+        department = d.routing_key.split(".", 1)[0] or "unknown"
+        seed = f"{d.message_id}|route|{d.routing_key}"
+        stage, reason = "route", f"no route matches routing key {d.routing_key!r}"
+        destination = None
+    elif names.H_DEAD_LETTER_ID in h:
+        return _row(h[names.H_DEAD_LETTER_ID], d, h.get(names.H_STAGE, "unknown"), h.get(names.H_REASON, ""),
+                    h.get(names.H_DEPARTMENT, "unknown"), h.get(names.H_DESTINATION), payload)
+    else:
+        # Dead-lettered by the broker itself (x-dead-letter-exchange of a queue): x-death says why.
+        death = (h.get("x-death") or [{}])[0]
+        department = h.get(names.H_DEPARTMENT) or d.routing_key.split(".", 1)[0]
+        destination = d.routing_key.split(".", 1)[1] if d.routing_key.startswith("deliver.") else None
+        seed = f"{d.message_id}|broker|{death.get('queue')}|{death.get('count')}"
+        stage, reason = "deliver", f"broker dead-lettered from {death.get('queue')}: {death.get('reason')}"
+    return _row(str(uuid.uuid5(uuid.NAMESPACE_URL, seed)), d, stage, reason, department, destination, payload)
+
+
+def _row(dl_id, d: Delivery, stage, reason, department, destination, payload) -> dict:
+    h = d.headers
+    return {
+        "id": dl_id,
+        "message_id": d.message_id,
+        "stage": stage,
+        "reason": reason,
+        "department": department,
+        "destination": destination,
+        "record_key": h.get(names.H_RECORD_KEY),
+        "case_no": h.get(names.H_CASE_NO),
+        "attempts": int(h.get(names.H_ATTEMPTS, 1) or 1),
+        "first_failed_at": _parse_time(h.get(names.H_FIRST_FAILED)),
+        "last_failed_at": _parse_time(h.get(names.H_LAST_FAILED)),
+        "payload": payload,
+        "headers": json.loads(json.dumps(h, default=str)),
+        "status": "dead",
+    }
+
+
+class DeadLetterRecorder:
+    """Consumes tongban.dead and tongban.unrouted into the store, acking after the insert."""
+
+    def __init__(self, store, queue: str):
+        self.store = store
+        self.queue = queue
+
+    def handle(self, batch: list[Delivery]) -> None:
+        for d in batch:
+            self.store.add_dead_letter(to_row(d, self.queue))
+        for d in batch:
+            d.ack()

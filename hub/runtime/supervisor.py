@@ -1,0 +1,53 @@
+"""Keeps one worker loop alive: build it, step it, and on failure close it, back off and rebuild.
+
+Reconnecting to the broker, waiting out a dead destination (the open state of a circuit
+breaker: nothing is consumed, messages wait in their queue) and backing off a legacy
+system that is down are all this one loop."""
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Callable, Protocol
+
+log = logging.getLogger("tongban.supervisor")
+
+
+class Loop(Protocol):
+    def step(self) -> float:
+        """Do one unit of work; return seconds to idle before the next (0 for none)."""
+
+    def close(self) -> None: ...
+
+
+class Supervisor(threading.Thread):
+    def __init__(self, name: str, build: Callable[[], Loop], stop: threading.Event,
+                 backoff_initial: float = 0.5, backoff_max: float = 15.0):
+        super().__init__(name=name, daemon=True)
+        self.build, self.stop_event = build, stop
+        self.backoff_initial, self.backoff_max = backoff_initial, backoff_max
+        self.failures = 0
+        self.last_error: str | None = None
+
+    def run(self) -> None:
+        backoff = self.backoff_initial
+        while not self.stop_event.is_set():
+            loop = None
+            try:
+                loop = self.build()
+                while not self.stop_event.is_set():
+                    idle = loop.step()
+                    backoff = self.backoff_initial
+                    if idle:
+                        self.stop_event.wait(idle)
+            except Exception as exc:  # any failure: log it, back off, rebuild; the hub never dies of one
+                self.failures += 1
+                self.last_error = f"{exc.__class__.__name__}: {exc}"
+                log.warning("%s failed (%s); retrying in %.1fs", self.name, self.last_error, backoff)
+                self.stop_event.wait(backoff)
+                backoff = min(backoff * 2, self.backoff_max)
+            finally:
+                if loop is not None:
+                    try:
+                        loop.close()
+                    except Exception:  # closing after a failure may fail too; nothing to save
+                        pass

@@ -1,0 +1,114 @@
+"""Dialect-specific statements the store needs, in one place.
+
+Supported: SQLite, PostgreSQL, MariaDB/MySQL. Anything else fails loudly
+rather than quietly losing the insert-or-ignore semantics the ledger needs.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Any, Iterable, Iterator, Sequence
+
+from sqlalchemy import Connection, Engine, Table, insert
+from sqlalchemy.dialects.mysql import insert as mysql_insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+MYSQL = ("mysql", "mariadb")
+
+# Bound parameters per IN (...) list: old SQLite builds cap a statement at
+# 999 variables, and huge IN lists plan badly everywhere.
+IN_CHUNK = 500
+
+
+def chunks(items: Sequence[Any], size: int = IN_CHUNK) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def unique_by(rows: Iterable[dict], *keys: str) -> list[dict]:
+    """First row per key: duplicates inside one batch would trip some
+    dialects' conflict handling and carry no information anyway."""
+    seen: set = set()
+    out = []
+    for row in rows:
+        k = tuple(row[key] for key in keys)
+        if k not in seen:
+            seen.add(k)
+            out.append(row)
+    return out
+
+
+def insert_ignore(conn: Connection, table: Table, rows: list[dict]) -> int:
+    """Insert ``rows`` in one batch, skipping any whose key already exists.
+    Returns how many were inserted."""
+    if not rows:
+        return 0
+    # Same key order in every batch: two transactions inserting overlapping
+    # keys in opposite orders can deadlock on PostgreSQL and InnoDB.
+    keys = [c.name for c in table.primary_key.columns]
+    rows = sorted(rows, key=lambda r: tuple(r[k] for k in keys))
+    name = conn.dialect.name
+    if name in MYSQL:
+        # rowcount of INSERT IGNORE counts only the rows actually inserted
+        stmt = insert(table).prefix_with("IGNORE", dialect=name)
+        return conn.execute(stmt, rows).rowcount
+    if name == "sqlite":
+        stmt = sqlite_insert(table).on_conflict_do_nothing()
+    elif name == "postgresql":
+        stmt = pg_insert(table).on_conflict_do_nothing()
+    else:
+        raise NotImplementedError(f"the store does not support {name!r}")
+    if not conn.dialect.insert_executemany_returning:  # SQLite before 3.35
+        return conn.execute(stmt, rows).rowcount
+    # psycopg reports no rowcount for a batch; skipped rows return nothing,
+    # so count what came back. (This also turns the batch into multi-row
+    # INSERTs, which is faster than executemany.)
+    return len(conn.execute(stmt.returning(table.primary_key.columns[0]), rows).all())
+
+
+def upsert(conn: Connection, table: Table, row: dict, key: Sequence[str]) -> None:
+    """Insert ``row`` or overwrite the non-key columns of the existing one."""
+    name = conn.dialect.name
+    changed = [c for c in row if c not in key]
+    if name in ("sqlite", "postgresql"):
+        ins = (sqlite_insert if name == "sqlite" else pg_insert)(table).values(row)
+        stmt = ins.on_conflict_do_update(
+            index_elements=list(key), set_={c: ins.excluded[c] for c in changed}
+        )
+    elif name in MYSQL:
+        ins = mysql_insert(table).values(row)
+        stmt = ins.on_duplicate_key_update({c: ins.inserted[c] for c in changed})
+    else:
+        raise NotImplementedError(f"the store does not support {name!r}")
+    conn.execute(stmt)
+
+
+class StoreBase:
+    """What every part of the Store shares: one Engine, a connection per call."""
+
+    _engine: Engine
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with self._engine.connect() as conn:
+            yield conn
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """One transaction, committed on success. On SQLite the option makes
+        the begin hook take the write lock up front (see engine.py)."""
+        with self._engine.connect() as conn:
+            conn.execution_options(tongban_write=True)
+            with conn.begin():
+                yield conn
+
+
+def check_keys(row: dict, allowed: frozenset[str], required: Iterable[str], what: str) -> None:
+    """Refuse misspelt keys: a typo would otherwise store NULL silently."""
+    unknown = row.keys() - allowed
+    if unknown:
+        raise ValueError(f"{what}: unknown keys {sorted(unknown)}")
+    missing = [k for k in required if row.get(k) is None]
+    if missing:
+        raise ValueError(f"{what}: missing {missing}")

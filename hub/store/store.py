@@ -1,0 +1,74 @@
+"""The Store: the hub's one door to its database."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from . import migrate
+from .audit import Audit
+from .dead_letters import DeadLetters
+from .engine import create_store_engine, masked, resolve_url
+from .ledger import Ledger
+from .messages import Checkpoints, MessageLog
+from .schema import dead_letters, deliveries, message_log
+
+
+class Store(MessageLog, Checkpoints, Ledger, DeadLetters, Audit):
+    """Message log, checkpoints, delivery ledger, dead letters and audit trail.
+
+    Thread-safe: one Engine (and pool) per Store, a connection per call, so
+    share one Store across a process's threads. Each method is its own
+    transaction.
+    """
+
+    url: str  # password masked: safe to print and log
+
+    def __init__(self, engine) -> None:
+        self._engine = engine
+        self.url = masked(engine.url)
+
+    @classmethod
+    def open(cls, url: str | None = None, *, engine_kwargs: dict[str, Any] | None = None) -> "Store":
+        """Connect to ``url`` (default: $TONGBAN_DB_URL, else
+        sqlite:///var/tongban.db) and bring the schema to the latest revision.
+
+        ``engine_kwargs`` go to ``sqlalchemy.create_engine`` (pool sizes,
+        ``connect_args`` such as a PostgreSQL search_path)."""
+        engine = create_store_engine(resolve_url(url), **(engine_kwargs or {}))
+        try:
+            migrate.upgrade(engine)
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(engine)
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Store({self.url!r})"
+
+    def counts(self) -> dict:
+        """Figures for ``tongban status``: messages logged, deliveries per
+        destination, dead letters per status."""
+        with self._read() as conn:
+            messages = conn.scalar(select(func.count()).select_from(message_log))
+            per_dest = conn.execute(
+                select(deliveries.c.destination, func.count()).group_by(deliveries.c.destination)
+            ).all()
+            per_status = conn.execute(
+                select(dead_letters.c.status, func.count()).group_by(dead_letters.c.status)
+            ).all()
+        return {
+            "messages": messages or 0,
+            "deliveries": {d: n for d, n in per_dest},
+            "dead_letters": {s: n for s, n in per_status},
+        }

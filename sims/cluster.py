@@ -1,0 +1,93 @@
+"""Starting and stopping the simulators as one set.
+
+New simulators join by `register(SimSpec(...))`; a second instance of a system (the
+"new" track of a dual-track pair, say) is just another spec with its own name and port."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Callable, Mapping
+
+from .base import SimServer
+
+
+@dataclass(frozen=True)
+class SimSpec:
+    name: str
+    factory: Callable[..., SimServer]  # called as factory(host=, port=, seed=)
+    port_env: str
+    default_port: int
+
+
+REGISTRY: dict[str, SimSpec] = {}
+
+
+def register(spec: SimSpec) -> SimSpec:
+    REGISTRY[spec.name] = spec
+    return spec
+
+
+def _register_builtin() -> None:
+    # Imported here so `import sims.cluster` stays cheap and free of cycles.
+    from .commerce import CommerceSim
+    from .platform import PlatformSim
+    from .province import ProvinceSim
+
+    register(SimSpec("commerce", CommerceSim, "TONGBAN_SIM_COMMERCE_PORT", 18081))
+    register(SimSpec("platform", PlatformSim, "TONGBAN_SIM_PLATFORM_PORT", 18082))
+    register(SimSpec("province", ProvinceSim, "TONGBAN_SIM_PROVINCE_PORT", 18083))
+
+
+_register_builtin()
+
+
+class Cluster:
+    def __init__(self, servers: dict[str, SimServer]):
+        self.servers = servers
+
+    @property
+    def urls(self) -> dict[str, str]:
+        return {name: server.url for name, server in self.servers.items()}
+
+    def __getitem__(self, name: str) -> SimServer:
+        return self.servers[name]
+
+    def stop(self) -> None:
+        for server in reversed(list(self.servers.values())):
+            server.stop()
+
+    def __enter__(self) -> "Cluster":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def resolve_port(spec: SimSpec, ports: Mapping[str, int] | int | None) -> int:
+    if isinstance(ports, int):
+        return ports
+    if ports and spec.name in ports:
+        return int(ports[spec.name])
+    raw = os.environ.get(spec.port_env, "").strip()
+    return int(raw) if raw else spec.default_port
+
+
+def start_all(host: str = "127.0.0.1", ports: Mapping[str, int] | int | None = None,
+              names: list[str] | None = None, seed: int | None = None) -> Cluster:
+    """Start the named simulators (all registered ones by default).
+
+    ports: a {name: port} mapping, or one int for all (0 = ephemeral, for tests);
+    names missing from it take their env variable, then their default port."""
+    wanted = names or list(REGISTRY)
+    unknown = [n for n in wanted if n not in REGISTRY]
+    if unknown:
+        raise KeyError(f"unknown simulators {unknown}; known: {sorted(REGISTRY)}")
+    servers: dict[str, SimServer] = {}
+    try:
+        for name in wanted:
+            spec = REGISTRY[name]
+            servers[name] = spec.factory(host=host, port=resolve_port(spec, ports), seed=seed).start()
+    except BaseException:
+        Cluster(servers).stop()  # a half-started set must not hold ports
+        raise
+    return Cluster(servers)

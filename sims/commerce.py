@@ -1,0 +1,129 @@
+"""The legacy enterprise-registration system of 市场监督管理局 (企业登记), REST/JSON.
+
+It exposes a change feed of case events in its own vocabulary. The feed is keyed by
+(updatedAt, eventId), the way such systems are really polled: a timestamp alone
+repeats or skips rows written in the same instant, an id alone misses updated rows."""
+from __future__ import annotations
+
+import bisect
+import random
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from .base import HttpError, Request, Response, SimServer, json_response
+from .commerce_data import CaseFactory
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+MAX_PAGE = 500
+MAX_LOAD = 100_000
+
+
+def parse_since(text: str) -> datetime:
+    """The cursor timestamp as the feed compares it: naive Shanghai local time."""
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise HttpError(400, "updatedSince must be ISO-8601, e.g. 2026-03-05T08:00:00.000001 "
+                             "(URL-encode a '+' offset as %2B)", field="updatedSince") from None
+    if value.tzinfo is not None:
+        value = value.astimezone(SHANGHAI).replace(tzinfo=None)
+    return value
+
+
+def int_param(query: dict, name: str, default: int, low: int) -> int:
+    raw = query.get(name, "")
+    if raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise HttpError(400, f"{name} must be an integer", field=name) from None
+    if value < low:
+        raise HttpError(400, f"{name} must be >= {low}", field=name)
+    return value
+
+
+class CommerceSim(SimServer):
+    name = "commerce"
+
+    def setup_routes(self) -> None:
+        self.route("GET", "/api/v1/changes", self.changes)
+        self.route("POST", "/_admin/load", self.admin_load)
+        self.route("GET", "/_admin/events", self.admin_events)
+        self.route("GET", "/_admin/cases", self.admin_cases)
+
+    def reset_state(self) -> None:
+        self.factory = CaseFactory(random.Random(self.seed))
+        self.cases: list[dict] = []
+        self.events: list[dict] = []
+        self.keys: list[tuple[datetime, int]] = []  # parallel to events, for bisect
+        self.next_event_id = 1
+        self.last_updated = datetime.min
+
+    # --- writing -------------------------------------------------------------------
+    def _stamp(self) -> datetime:
+        # Strictly increasing even when the clock stands still or steps back (NTP).
+        now = datetime.now(SHANGHAI).replace(tzinfo=None)
+        if now <= self.last_updated:
+            now = self.last_updated + timedelta(microseconds=1)
+        self.last_updated = now
+        return now
+
+    def load(self, cases: int, bad: int = 0) -> dict:
+        """Create `cases` good and `bad` broken-USCC cases; their events go to the feed
+        interleaved in business-time order, each case's steps still in order."""
+        with self.lock:
+            made = [self.factory.case(bad=False) for _ in range(cases)]
+            made += [self.factory.case(bad=True) for _ in range(bad)]
+            events = [e for _, evs in made for e in evs]
+            events.sort(key=lambda e: (e["_at"], e["stepNo"]))
+            for event in events:
+                del event["_at"]
+                updated = self._stamp()
+                ordered = {"eventId": self.next_event_id, **event,
+                           "updatedAt": updated.isoformat(timespec="microseconds")}
+                event.clear()
+                event.update(ordered)  # same dict object, so the case can list it
+                self.keys.append((updated, self.next_event_id))
+                self.events.append(event)
+                self.next_event_id += 1
+            for case, evs in made:
+                case["eventIds"] = [e["eventId"] for e in evs]
+                self.cases.append(case)
+        return {"created": cases,
+                "applyNos": [c["applyNo"] for c, _ in made[:cases]],
+                "bad": [c["applyNo"] for c, _ in made[cases:]]}
+
+    # --- routes --------------------------------------------------------------------
+    def changes(self, req: Request) -> Response:
+        since_text = req.query.get("updatedSince", "")
+        since = parse_since(since_text) if since_text.strip() else datetime.min
+        after_id = int_param(req.query, "afterId", 0, 0)
+        size = min(int_param(req.query, "pageSize", 100, 1), MAX_PAGE)
+        with self.lock:
+            start = bisect.bisect_right(self.keys, (since, after_id))
+            items = self.events[start:start + size]
+            has_more = start + size < len(self.events)
+        return json_response({"items": items, "hasMore": has_more})
+
+    def admin_load(self, req: Request) -> Response:
+        body = req.json() or {}
+        if not isinstance(body, dict):
+            raise HttpError(400, "body must be a JSON object")
+        counts = {}
+        for key, default in (("cases", None), ("bad", 0)):
+            value = body.get(key, default)
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_LOAD:
+                raise HttpError(400, f"{key} must be an integer between 0 and {MAX_LOAD}", field=key)
+            counts[key] = value
+        return json_response(self.load(counts["cases"], counts["bad"]))
+
+    def admin_events(self, req: Request) -> Response:
+        with self.lock:
+            items = list(self.events)
+        return json_response({"count": len(items), "items": items})
+
+    def admin_cases(self, req: Request) -> Response:
+        with self.lock:
+            items = list(self.cases)
+        return json_response({"count": len(items), "items": items})

@@ -3,6 +3,7 @@ alembic.ini has to exist on disk."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from alembic import command
@@ -12,6 +13,11 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+# Alembic keeps the running environment in module-level proxies
+# (alembic.context, alembic.op), so two upgrades in one process must take
+# turns. Across processes the database lock in env.py does the same job.
+_in_process = threading.Lock()
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -28,7 +34,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database to ``revision`` using the Store's own engine, so
     its connection settings (SQLite hooks, search_path) apply."""
     cfg = alembic_config()
-    with engine.connect() as conn:
+    with _in_process, engine.connect() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
         conn.commit()

@@ -3,16 +3,22 @@ and are safe to run again and from several processes at once."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import threading
 from datetime import datetime, timezone
+from pathlib import Path
 
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+import hub
 from hub.store import Store, migrate
 from hub.store.schema import metadata
 
+REPO = Path(hub.__file__).resolve().parents[1]
 TABLES = {"message_log", "checkpoints", "deliveries", "dead_letters", "audit_log"}
 
 
@@ -40,8 +46,28 @@ def test_second_upgrade_is_a_no_op(db, store):
     assert again.counts()["messages"] == 1
 
 
-def test_concurrent_first_opens_do_not_race(db):
+_OPEN = """
+import json, sys
+from hub.store import Store
+Store.open(sys.argv[1], engine_kwargs=json.loads(sys.argv[2])).close()
+"""
+
+
+def test_concurrent_first_opens_in_processes_do_not_race(db):
     # Several hub processes starting together must not all try CREATE TABLE.
+    args = [db.url, json.dumps(db.engine_kwargs)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _OPEN, *args], cwd=REPO, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(4)
+    ]
+    failures = [p.stderr.read() for p in procs if p.wait(timeout=120) != 0]
+    assert failures == []
+    assert migrate.current_revision(db.open()._engine) == migrate.head_revision()
+
+
+def test_concurrent_first_opens_in_threads_do_not_race(db):
     errors: list[BaseException] = []
 
     def open_one():

@@ -1,0 +1,111 @@
+"""Fixtures shared by the integration and end-to-end tests: a RabbitMQ vhost of the
+test session's own on the real broker, fresh simulators on free ports, settings
+pointing at both, and stores on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from hub.config import load_settings, with_endpoints
+
+ROOT = Path(__file__).resolve().parents[1]
+PG_URL = os.environ.get("TONGBAN_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def wait_until(predicate, timeout: float = 60.0, interval: float = 0.2, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last value {last!r})")
+
+
+def _ctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", *args], check=True, capture_output=True, timeout=60)
+
+
+@pytest.fixture(scope="session")
+def broker_url():
+    """A vhost for this test session, so tests never see the demo's or another run's messages."""
+    vhost = f"tongban-test-{uuid.uuid4().hex[:8]}"
+    _ctl("add_vhost", vhost)
+    _ctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+    yield f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
+    subprocess.run(["rabbitmqctl", "delete_vhost", vhost], capture_output=True, timeout=60)
+
+
+@pytest.fixture
+def sims():
+    from sims.cluster import start_all
+    cluster = start_all(host="127.0.0.1", ports=0, seed=7)
+    yield cluster
+    cluster.stop()
+
+
+def _pg_schema_url():
+    import sqlalchemy as sa
+    schema = f"t_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+
+    def drop():
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+    return schema, drop
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path):
+    """(url, engine_kwargs) for a fresh store on each database the hub supports."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'hub.db'}", {}
+        return
+    schema, drop = _pg_schema_url()
+    yield PG_URL, {"connect_args": {"options": f"-csearch_path={schema}"}}
+    drop()
+
+
+@pytest.fixture
+def settings(broker_url, sims, tmp_path):
+    """Settings pointing at this test's simulators, the session's vhost and a fresh SQLite store,
+    with every queue of the vhost emptied first."""
+    from hub import bus
+    from hub.runtime.runner import declare_topology
+    s = with_endpoints(load_settings(), sims.urls)
+    s["broker_url"] = broker_url
+    s["db_url"] = f"sqlite:///{tmp_path / 'hub.db'}"
+    s["adapters"]["commerce"]["poll_interval"] = 0.1
+    s["consumer"]["backoff_initial"] = 0.2
+    s["consumer"]["backoff_max"] = 1.0
+    queues = declare_topology(s)
+    conn = bus.connect(broker_url)
+    try:
+        bus.purge(conn, queues + [bus.names.DEAD_QUEUE, bus.names.UNROUTED_QUEUE])
+    finally:
+        conn.release()
+    return s
+
+
+def hub_env(settings: dict) -> dict:
+    """Environment for a `tongban run` subprocess with the same settings."""
+    env = dict(os.environ)
+    env.update({
+        "TONGBAN_BROKER_URL": settings["broker_url"],
+        "TONGBAN_DB_URL": settings["db_url"],
+        "TONGBAN__ADAPTERS__COMMERCE__URL": settings["adapters"]["commerce"]["url"],
+        "TONGBAN__ADAPTERS__COMMERCE__POLL_INTERVAL": "0.1",
+        "TONGBAN__DESTINATIONS__PLATFORM__URL": settings["destinations"]["platform"]["url"],
+        "TONGBAN__DESTINATIONS__PROVINCE__WSDL": settings["destinations"]["province"]["wsdl"],
+        "TONGBAN__CONSUMER__BACKOFF_INITIAL": "0.2",
+        "TONGBAN__CONSUMER__BACKOFF_MAX": "1.0",
+    })
+    return env

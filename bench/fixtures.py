@@ -1,0 +1,60 @@
+"""Shared by the benchmarks: seeded legacy records, the mapping set, and an in-memory source.
+
+The records are what the commerce sim's change feed serves (sims/commerce.py): the
+CaseFactory's events in business-time order, `_at` removed, stamped with eventId and
+updatedAt, each also kept as the raw JSON text an adapter would hold for dead letters."""
+from __future__ import annotations
+
+import json
+import random
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from hub.adapter import Page, RawRecord
+from hub.mapping import MappingSet
+from sims.commerce_data import CaseFactory
+
+ROOT = Path(__file__).resolve().parents[1]
+DEPARTMENT, SYSTEM = "commerce", "commerce-registry"   # adapters.commerce.CommerceAdapter
+SEED = 20260302
+CHUNK = 2000   # cases per CaseFactory: its unique-name space is finite (~20k names)
+
+
+def make_records(cases: int, seed: int = SEED) -> list[RawRecord]:
+    """3 records (受理, 核准, 发照) per case, as the feed serves them."""
+    events: list[dict] = []
+    clock, serial = datetime(2026, 3, 2, 8, 30), 310000
+    for start in range(0, cases, CHUNK):
+        factory = CaseFactory(random.Random(seed + start), start=clock)
+        factory.serial = serial  # case numbers stay unique across factories
+        for _ in range(min(CHUNK, cases - start)):
+            events += factory.case()[1]
+        clock, serial = factory.clock, factory.serial
+    events.sort(key=lambda e: (e["_at"], e["stepNo"]))
+    stamp = datetime(2026, 6, 1, 9, 0)
+    records = []
+    for i, event in enumerate(events, 1):
+        del event["_at"]
+        item = {"eventId": i, **event, "updatedAt": (stamp + timedelta(microseconds=i)).isoformat(timespec="microseconds")}
+        records.append(RawRecord(key=str(i), data=item, raw=json.dumps(item, ensure_ascii=False)))
+    return records
+
+
+def load_mappings() -> MappingSet:
+    return MappingSet.load(ROOT / "mappings")
+
+
+class ListSource:
+    """The thinnest Source: pages over a pre-made list; the cursor is the next index."""
+
+    def __init__(self, records: list[RawRecord]):
+        self.records = records
+
+    def fetch(self, cursor: dict | None, limit: int) -> Page:
+        start = (cursor or {}).get("next", 0)
+        page = self.records[start:start + limit]
+        end = start + len(page)
+        return Page(records=page, cursor={"next": end}, has_more=end < len(self.records))
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,111 @@
+"""The `tongban` command as a user runs it, in subprocesses."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT, wait_until
+
+
+def tongban(*args, env=None, timeout=300):
+    return subprocess.run([sys.executable, "-m", "hub.cli.main", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=timeout, env=env or os.environ.copy())
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_demo_json_summary(broker_url):
+    env = dict(os.environ, TONGBAN_BROKER_URL=broker_url)
+    result = tongban("demo", "--cases", "30", "--bad", "1", "--json", env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout)
+    assert report["cases"] == 30 and report["seconds"] > 0
+    assert report["destinations"]["platform"] | {} == {**report["destinations"]["platform"], "expected": 90,
+                                                       "delivered": 90, "missing": 0, "duplicates": 0,
+                                                       "out_of_order": 0}
+    assert report["destinations"]["province"]["delivered"] == 60
+    assert report["dead_letters"] == 3   # the bad case's three steps
+    assert "[" in result.stderr and "platform 90/90" in result.stderr  # live progress
+
+
+def test_pieces_run_alone_sims_load_run_verify_status(broker_url, tmp_path):
+    ports = {n: _free_port() for n in ("commerce", "platform", "province")}
+    env = dict(os.environ, TONGBAN_BROKER_URL=broker_url, TONGBAN_DB_URL=f"sqlite:///{tmp_path}/cli.db",
+               TONGBAN__SIMS__COMMERCE_PORT=str(ports["commerce"]), TONGBAN__SIMS__PLATFORM_PORT=str(ports["platform"]),
+               TONGBAN__SIMS__PROVINCE_PORT=str(ports["province"]),
+               TONGBAN__ADAPTERS__COMMERCE__URL=f"http://127.0.0.1:{ports['commerce']}",
+               TONGBAN__ADAPTERS__COMMERCE__POLL_INTERVAL="0.1",
+               TONGBAN__DESTINATIONS__PLATFORM__URL=f"http://127.0.0.1:{ports['platform']}",
+               TONGBAN__DESTINATIONS__PROVINCE__WSDL=f"http://127.0.0.1:{ports['province']}/ws/report?wsdl")
+    up = tongban("sims", "up", env=env)
+    assert up.returncode == 0, up.stderr
+    hub = None
+    try:
+        assert tongban("load", "--cases", "12", env=env).returncode == 0
+        assert tongban("verify", env=env).returncode == 1  # nothing delivered yet
+        hub = subprocess.Popen([sys.executable, "-m", "hub.cli.main", "run"], cwd=ROOT, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        wait_until(lambda: tongban("verify", env=env).returncode == 0, timeout=90, interval=1, what="verify ok")
+        report = json.loads(tongban("verify", "--json", env=env).stdout)
+        assert report["destinations"]["platform"]["delivered"] == 36
+        status = json.loads(tongban("status", "--json", env=env).stdout)
+        assert status["store"]["deliveries"] == {"platform": 36, "province": 24}
+        assert {q["queue"] for q in status["queues"]} >= {"tongban.to.platform", "tongban.to.province"}
+        hub.send_signal(signal.SIGTERM)
+        assert hub.wait(30) == 0  # graceful stop
+        hub = None
+    finally:
+        if hub is not None:
+            hub.kill()
+        assert tongban("sims", "down", env=env).returncode == 0
+
+
+def test_schema_export_writes_each_model(tmp_path):
+    result = tongban("schema", "export", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == sorted(f"{n}.schema.json" for n in
+                           ("applicant", "application", "case", "case_event", "certificate", "envelope", "service_item"))
+    envelope = json.loads((tmp_path / "envelope.schema.json").read_text())
+    assert "message_id" in envelope["required"]
+
+
+def test_mapping_test_command_passes_on_the_shipped_samples():
+    result = tongban("mapping", "test")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert " 0 failed" in result.stdout
+
+
+def test_adapters_list_describe_and_unknown_name():
+    assert "commerce" in tongban("adapters", "list").stdout
+    spec = json.loads(tongban("adapters", "describe", "commerce").stdout)
+    assert {f["name"] for f in spec["config"]} >= {"url", "page_size", "timeout"}
+    wrong = tongban("adapters", "describe", "comerce")
+    assert wrong.returncode == 2 and "did you mean 'commerce'" in wrong.stderr
+
+
+def test_compose_file_parses_and_names_the_settings_the_code_reads():
+    from hub.config import load_settings
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    assert {"rabbitmq", "postgres", "sims", "hub"} <= set(compose["services"])
+    env = compose["services"]["hub"]["environment"]
+    settings = load_settings(environ={k: str(v) for k, v in env.items()})
+    assert settings["broker_url"] == env["TONGBAN_BROKER_URL"]
+    assert settings["db_url"] == env["TONGBAN_DB_URL"]
+    assert settings["adapters"]["commerce"]["url"] == "http://sims:18081"
+    assert settings["destinations"]["province"]["wsdl"].startswith("http://sims:18083/")
+    sims_env = compose["services"]["sims"]["environment"]
+    from sims.cluster import REGISTRY
+    assert {spec.port_env for spec in REGISTRY.values()} <= set(sims_env)
+    assert "management" in compose["services"]["rabbitmq"]["image"]

@@ -49,15 +49,19 @@ def load_settings(path: str | Path | None = None, environ: dict | None = None) -
     return settings
 
 
-def with_endpoints(settings: dict, urls: dict[str, str]) -> dict:
-    """Settings pointed at running servers by name: legacy systems by adapter name,
-    destinations by destination name (SOAP ones get their WSDL path)."""
+def with_endpoints(settings: dict, endpoints: dict) -> dict:
+    """Settings pointed at running servers, by name: legacy systems by adapter name,
+    destinations by destination name. A value is a URL, or a dict of adapter settings
+    ({"url": ...} or {"db_url": ...} or folders) plus "admin_url", the simulator's own
+    HTTP admin API that verify and the demo read."""
     out = copy.deepcopy(settings)
-    for name, url in urls.items():
+    for name, value in endpoints.items():
+        value = value if isinstance(value, dict) else {"url": value, "admin_url": value}
         if name in (out.get("adapters") or {}):
-            out["adapters"][name]["url"] = url
+            out["adapters"][name].update(value)
         if name in (out.get("destinations") or {}):
             dest = out["destinations"][name]
+            url = value.get("url") or value["admin_url"]
             if "wsdl" in dest:
                 path = dest["wsdl"].split("/", 3)[3] if dest["wsdl"].count("/") >= 3 else "ws/report?wsdl"
                 dest["wsdl"] = f"{url.rstrip('/')}/{path}"

@@ -49,6 +49,17 @@ class Cluster:
     def urls(self) -> dict[str, str]:
         return {name: server.url for name, server in self.servers.items()}
 
+    @property
+    def endpoints(self) -> dict[str, dict]:
+        """What a client needs to reach each simulator: {"admin_url": ...} plus, for systems that
+        are not reached over HTTP, the adapter settings that point at them (a database URL,
+        folders). A simulator says so by defining `endpoints()`."""
+        out = {}
+        for name, server in self.servers.items():
+            extra = server.endpoints() if hasattr(server, "endpoints") else {"url": server.url}
+            out[name] = {"admin_url": server.url, **extra}
+        return out
+
     def __getitem__(self, name: str) -> SimServer:
         return self.servers[name]
 

@@ -80,7 +80,7 @@ def settings(broker_url, sims, tmp_path):
     with every queue of the vhost emptied first."""
     from hub import bus
     from hub.runtime.runner import declare_topology
-    s = with_endpoints(load_settings(), sims.urls)
+    s = with_endpoints(load_settings(), sims.endpoints)
     s["broker_url"] = broker_url
     s["db_url"] = f"sqlite:///{tmp_path / 'hub.db'}"
     s["adapters"]["commerce"]["poll_interval"] = 0.1

@@ -16,6 +16,9 @@ class RawRecord:
     key: str              # the record's key in the legacy system (for errors and lineage)
     data: dict            # decoded record, as the mapping reads it
     raw: str              # the record as received, kept for dead letters and replay
+    # Set when the adapter could not decode the record (bad encoding, broken CSV row,
+    # malformed XML): the hub dead-letters it at stage "decode" and the batch flows on.
+    error: str | None = None
 
 
 @dataclass
@@ -38,6 +41,23 @@ class SourceUnavailable(Exception):
 
 class Source(Protocol):
     def fetch(self, cursor: dict | None, limit: int) -> Page: ...
+
+    def acknowledge(self, page: Page, failures: dict[str, str]) -> None:
+        """Called after the broker confirmed the page and its checkpoint was saved.
+        failures maps record keys that were dead-lettered to their reason. A 前置库
+        writes back its upload state here; a file drop moves the file to done/."""
+
+    def close(self) -> None: ...
+
+
+class Sink(Protocol):
+    """Pushes a canonical application (the envelope's JSON bytes) down to the department.
+    The same shape as a destination: returns "accepted" or "duplicate", raises
+    hub.delivery.DeliveryError(reason, transient). The department's receipt comes back
+    northbound through its source, as an ordinary record."""
+    name: str
+
+    def send(self, body: bytes, meta) -> str: ...
     def close(self) -> None: ...
 
 
@@ -48,12 +68,17 @@ class Adapter:
     system: ClassVar[str]
     style: ClassVar[str]                    # rest, soap, database, files
     spec: ClassVar[ConfigSpec]
+    has_sink: ClassVar[bool] = False        # True when sink() delivers applications southbound
 
     def __init__(self, config: dict):
         self.config = self.spec.resolve(self.name, config)
 
     def source(self) -> Source:
         raise NotImplementedError
+
+    def sink(self) -> Sink | None:
+        """The southbound side; None for an adapter that only reads."""
+        return None
 
     def check(self) -> CheckResult:
         """Connection test: can the hub reach the system with this configuration?"""

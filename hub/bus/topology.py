@@ -14,7 +14,8 @@ from . import names
 @dataclass(frozen=True)
 class Binding:
     destination: str
-    pattern: str          # topic pattern, e.g. "*.case_event.*"
+    pattern: str                    # topic pattern, e.g. "*.case_event.*"
+    exchange: str = names.EVENTS    # tongban.commands for the southbound queues of departments
 
 
 def _destination_queue(destination: str, channel) -> Queue:
@@ -53,7 +54,7 @@ def declare(conn: Connection, bindings: list[Binding]) -> list[str]:
             q.declare()
             declared.append(q.name)
         for b in bindings:
-            channel.queue_bind(names.destination_queue(b.destination), exchange=names.EVENTS, routing_key=b.pattern)
+            channel.queue_bind(names.destination_queue(b.destination), exchange=b.exchange, routing_key=b.pattern)
         return declared
     finally:
         channel.close()

@@ -41,7 +41,7 @@ def run_demo(cases: int, bad: int, timeout: float, settings: dict, out=sys.stder
     cluster = start_all(host="127.0.0.1", ports=0)
     hub = None
     try:
-        settings = with_endpoints(dict(settings, db_url=f"sqlite:///{db}"), cluster.urls)
+        settings = with_endpoints(dict(settings, db_url=f"sqlite:///{db}"), cluster.endpoints)
         fresh_queues(settings)
         store = Store.open(settings["db_url"])
         requests.post(cluster.urls["commerce"] + "/_admin/load", json={"cases": cases, "bad": bad},

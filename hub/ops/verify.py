@@ -42,7 +42,8 @@ def expected_messages(settings: dict, mappings: MappingSet, session) -> tuple[di
         if not conf.get("enabled", True):
             continue
         system = registry.load(name).system
-        for record in _get(session, conf["url"].rstrip("/") + "/_admin/events"):
+        admin = conf.get("admin_url") or conf["url"]
+        for record in _get(session, admin.rstrip("/") + "/_admin/events"):
             try:
                 envelopes = mappings.apply(system, record)
             except RecordError:

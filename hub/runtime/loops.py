@@ -8,14 +8,15 @@ from hub.runtime.source_worker import SourceWorker
 
 
 class SourceLoop:
-    def __init__(self, *, name, adapter, mappings, store, broker_url, page_size, poll_interval, track="old"):
+    def __init__(self, *, name, adapter, mappings, store, broker_url, page_size, poll_interval, track="old",
+                 check=None):
         self.conn = bus.connect(broker_url)
         self.publisher = bus.ConfirmingPublisher(self.conn)
         self.source = adapter.source()
         self.poll_interval = poll_interval
         self.worker = SourceWorker(name=name, department=adapter.department, system=adapter.system, track=track,
                                    source=self.source, mappings=mappings, publisher=self.publisher, store=store,
-                                   page_size=page_size)
+                                   page_size=page_size, check=check)
 
     def step(self) -> float:
         # SourceUnavailable propagates: the supervisor backs off and resumes from the checkpoint.

@@ -20,8 +20,18 @@ from hub.store import Store
 log = logging.getLogger("tongban.run")
 
 
+def enabled_adapters(settings: dict) -> dict[str, dict]:
+    """name -> adapter settings (without the hub's own keys) for every enabled adapter."""
+    return {name: {k: v for k, v in conf.items() if k not in ("enabled", "admin_url")}
+            for name, conf in (settings.get("adapters") or {}).items() if conf.get("enabled", True)}
+
+
 def bindings(settings: dict) -> list[bus.Binding]:
-    return [bus.Binding(r.destination, p) for r in load_routes(settings["routes_file"]) for p in r.patterns()]
+    northbound = [bus.Binding(r.destination, p) for r in load_routes(settings["routes_file"]) for p in r.patterns()]
+    # Southbound: applications for a department go to its queue, delivered by its adapter's sink.
+    southbound = [bus.Binding(name, f"{name}.application.*", bus.names.COMMANDS)
+                  for name in enabled_adapters(settings) if registry.load(name).has_sink]
+    return northbound + southbound
 
 
 def declare_topology(settings: dict) -> list[str]:
@@ -40,6 +50,7 @@ class Hub:
         self.mappings = MappingSet.load(settings["mappings_dir"])
         self.supervisors: list[Supervisor] = []
         self.destinations = {}
+        self.check = None   # post-mapping validation (the provincial catalogue), set by start()
 
     def _supervise(self, name, build):
         c = self.settings.get("consumer", {})
@@ -51,13 +62,18 @@ class Hub:
         url = self.settings["broker_url"]
         c = self.settings.get("consumer", {})
         prefetch, batch = int(c.get("prefetch", 200)), int(c.get("batch_size", 100))
-        for name, conf in (self.settings.get("adapters") or {}).items():
-            if not conf.get("enabled", True):
-                continue
-            adapter = registry.create(name, {k: v for k, v in conf.items() if k != "enabled"})
+        for name, conf in enabled_adapters(self.settings).items():
+            adapter = registry.create(name, conf)
             self._supervise(f"source:{name}", lambda a=adapter, n=name: SourceLoop(
                 name=f"{n}:old", adapter=a, mappings=self.mappings, store=self.store, broker_url=url,
-                page_size=a.config.get("page_size", 200), poll_interval=a.config.get("poll_interval", 1.0)))
+                page_size=a.config.get("page_size", 200), poll_interval=a.config.get("poll_interval", 1.0),
+                check=self.check))
+            sink = adapter.sink()
+            if sink is not None:
+                self.destinations[name] = sink
+                self._supervise(f"deliver:{name}", lambda d=sink: ConsumerLoop(
+                    queue=bus.names.destination_queue(d.name), handler_factory=delivery_factory(d, self.store),
+                    broker_url=url, prefetch=prefetch, batch_size=batch))
         routed = {r.destination for r in load_routes(self.settings["routes_file"])}
         for name, conf in (self.settings.get("destinations") or {}).items():
             if name not in routed:

@@ -26,7 +26,7 @@ class PollResult:
 
 class SourceWorker:
     def __init__(self, *, name: str, department: str, system: str, track: str, source, mappings: MappingSet,
-                 publisher: ConfirmingPublisher, store, page_size: int = 200):
+                 publisher: ConfirmingPublisher, store, page_size: int = 200, check=None):
         self.name = name            # checkpoint key, e.g. "commerce:old"
         self.department = department
         self.system = system
@@ -36,24 +36,30 @@ class SourceWorker:
         self.publisher = publisher
         self.store = store
         self.page_size = page_size
+        # Extra validation after mapping (e.g. the item must be in the provincial catalogue);
+        # raises RecordError to dead-letter the record.
+        self.check = check or (lambda env: None)
 
     def poll_once(self) -> PollResult:
         cursor = self.store.get_checkpoint(self.name)
         page: Page = self.source.fetch(cursor, self.page_size)
-        published, dead, log_rows = 0, 0, []
+        published, log_rows, failures = 0, [], {}
         for rec in page.records:
+            if rec.error is not None:
+                self._dead(rec, "decode", f"record {rec.key}: {rec.error}", rec.key, failures)
+                continue
             try:
                 envelopes = self.mappings.apply(self.system, rec.data, track=self.track)
+                for env in envelopes:
+                    self.check(env)
             except RecordError as err:
-                publish_dead_letter(self.publisher, rec.raw.encode("utf-8"), stage=err.stage, reason=err.reason,
-                                    department=self.department, record_key=err.record_key or rec.key,
-                                    case_no=_case_of(rec.data))
-                dead += 1
+                self._dead(rec, err.stage, err.reason, err.record_key or rec.key, failures)
                 continue
             for env in envelopes:
                 body = env.model_dump_json().encode("utf-8")
                 mid = str(env.message_id)
-                self.publisher.publish(body, names.EVENTS, env.routing_key, message_id=mid, headers={
+                exchange = names.COMMANDS if env.kind == "application" else names.EVENTS
+                self.publisher.publish(body, exchange, env.routing_key, message_id=mid, headers={
                     names.H_DEPARTMENT: self.department, names.H_KIND: env.kind,
                     names.H_CASE_NO: env.case_no or "", names.H_SEQUENCE: env.sequence or 0,
                     names.H_TRACK: self.track, names.H_RECORD_KEY: env.record_key,
@@ -70,7 +76,15 @@ class SourceWorker:
             self.store.log_messages(log_rows)
         if page.records:
             self.store.save_checkpoint(self.name, page.cursor)
-        return PollResult(len(page.records), published, dead, page.has_more)
+            acknowledge = getattr(self.source, "acknowledge", None)
+            if acknowledge is not None:
+                acknowledge(page, failures)
+        return PollResult(len(page.records), published, len(failures), page.has_more)
+
+    def _dead(self, rec, stage: str, reason: str, key: str, failures: dict) -> None:
+        publish_dead_letter(self.publisher, rec.raw.encode("utf-8"), stage=stage, reason=reason,
+                            department=self.department, record_key=key, case_no=_case_of(rec.data))
+        failures[rec.key] = reason
 
 
 def _case_of(data: dict) -> str | None:

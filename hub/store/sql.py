@@ -49,22 +49,22 @@ def insert_ignore(conn: Connection, table: Table, rows: list[dict]) -> int:
     keys = [c.name for c in table.primary_key.columns]
     rows = sorted(rows, key=lambda r: tuple(r[k] for k in keys))
     name = conn.dialect.name
-    if name in MYSQL:
-        # rowcount of INSERT IGNORE counts only the rows actually inserted
-        stmt = insert(table).prefix_with("IGNORE", dialect=name)
-        return conn.execute(stmt, rows).rowcount
     if name == "sqlite":
         stmt = sqlite_insert(table).on_conflict_do_nothing()
     elif name == "postgresql":
         stmt = pg_insert(table).on_conflict_do_nothing()
+    elif name in MYSQL:
+        stmt = insert(table).prefix_with("IGNORE", dialect=name)
     else:
         raise NotImplementedError(f"the store does not support {name!r}")
-    if not conn.dialect.insert_executemany_returning:  # SQLite before 3.35
-        return conn.execute(stmt, rows).rowcount
-    # psycopg reports no rowcount for a batch; skipped rows return nothing,
-    # so count what came back. (This also turns the batch into multi-row
-    # INSERTs, which is faster than executemany.)
-    return len(conn.execute(stmt.returning(table.primary_key.columns[0]), rows).all())
+    # Skipped rows do not count as affected on any of the three, so the
+    # driver's rowcount, summed over the batch, is the number inserted;
+    # SQLAlchemy reports it for an executemany only when asked to.
+    stmt = stmt.execution_options(preserve_rowcount=True)
+    inserted = conn.execute(stmt, rows).rowcount
+    if inserted < 0:  # a driver that cannot tell: better loud than a wrong count
+        raise RuntimeError(f"{conn.dialect.driver} reported no rowcount for a batch insert")
+    return inserted
 
 
 def upsert(conn: Connection, table: Table, row: dict, key: Sequence[str]) -> None:

@@ -75,6 +75,12 @@ def premap(records, binds) -> tuple[Counter, float, bytes]:
     return expected, statistics.fmean(sizes), sample
 
 
+def machine_cpu() -> float:
+    """Busy CPU seconds of the whole machine, from /proc/stat."""
+    fields = [int(x) for x in _read("/proc/stat").split("\n", 1)[0].split()[1:]]
+    return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
 def broker_cpu(_pid=[]) -> float:
     """utime+stime of the broker (beam.smp) in seconds, from /proc; nan if not local."""
     if not _pid:
@@ -142,8 +148,16 @@ def _guard(fn, args, barrier, report):
 
 
 def run_pipeline(ctx, db_url: str, mode: str) -> dict:
+    if mode == "staged":  # source alone (queues fill up), then the destinations alone drain them
+        src = run_roles(ctx, db_url, "threads", [(source_role, ())])
+        dst = run_roles(ctx, db_url, "threads", [(destination_role, (d,)) for d in sorted(ctx.expected)])
+        return summarise(ctx, src + dst, staged=True)
+    return summarise(ctx, run_roles(ctx, db_url, mode, [(source_role, ())] +
+                                    [(destination_role, (d,)) for d in sorted(ctx.expected)]))
+
+
+def run_roles(ctx, db_url: str, mode: str, roles: list) -> list[dict]:
     Store.open(db_url).close()  # migrate once, before any role opens it
-    roles = [(source_role, ())] + [(destination_role, (d,)) for d in sorted(ctx.expected)]
     if mode == "threads":
         ctx.cpu, store, results = time.thread_time, Store.open(db_url), []
         barrier = threading.Barrier(len(roles))
@@ -164,17 +178,23 @@ def run_pipeline(ctx, db_url: str, mode: str) -> dict:
     errors = [r["error"] for r in results if "error" in r]
     if errors:
         raise RuntimeError(f"pipeline failed: {errors}")
+    return results
+
+
+def summarise(ctx, results: list[dict], staged: bool = False) -> dict:
     by = {r["role"]: r for r in results}
     src, dests = by["source"], [by[d] for d in sorted(ctx.expected)]
     delivered = sum(d["delivered"] for d in dests)
     if delivered != sum(ctx.expected.values()):
         raise RuntimeError(f"delivered {delivered} of {sum(ctx.expected.values())} within {ctx.timeout}s")
     start = min(r["start"] for r in results)
-    return {"elapsed": max(d["end"] for d in dests) - start, "records": src["records"],
+    drain = max(d["end"] for d in dests) - min(d["start"] for d in dests)
+    return {"elapsed": (src["end"] - src["start"] + drain) if staged else max(d["end"] for d in dests) - start,
+            "drain_rate": delivered / drain, "records": src["records"],
             "published": src["published"], "delivered": delivered,
             "publish_rate": src["records"] / (src["end"] - src["start"]), "page": src["records"] / src["pages"],
             "batch": {d["role"]: d["delivered"] / max(1, d["batches"]) for d in dests},
-            "cpu": sum(r["cpu"] for r in results)}
+            "cpu": sum(r["cpu"] for r in results), "cpu_source": src["cpu"], "source_wall": src["end"] - src["start"]}
 
 
 def _process_role(fn, ctx, args, db_url, barrier, queue):
@@ -206,9 +226,10 @@ def check_after(ctx, db_url: str, result: dict) -> None:
 def measure(label: str, runs: int, one) -> dict:
     rows = []
     for i in range(runs):
-        b0 = broker_cpu()
+        b0, m0 = broker_cpu(), machine_cpu()
         r = one(i)
         r["broker_cpu"] = broker_cpu() - b0
+        r["other_cpu"] = machine_cpu() - m0 - r["broker_cpu"] - r["cpu"]
         r["rate"] = r["delivered"] / r["elapsed"]
         rows.append(r)
         print(f"  {label} run {i + 1}: {r['rate']:,.0f} deliveries/s in {r['elapsed']:.2f}s", flush=True)
@@ -220,7 +241,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--messages", type=int, default=20000, help="canonical messages to publish (4 per case)")
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--mode", choices=("threads", "processes", "both"), default="both")
+    ap.add_argument("--mode", default="threads,processes", help="comma list of threads, processes, staged")
     ap.add_argument("--only", choices=("pipeline", "raw"), help="skip the other half (for profiling)")
     ap.add_argument("--amqp", default="amqp://guest:guest@127.0.0.1:5672", help="broker URL without the vhost")
     ap.add_argument("--page-size", type=int, default=200)
@@ -253,7 +274,7 @@ def main() -> int:
         conn.release()
         ctx = SimpleNamespace(url=url, records=records, expected=expected, queues=queues, page_size=args.page_size,
                               prefetch=args.prefetch, batch=args.batch, timeout=args.timeout, cpu=None)
-        modes = ("threads", "processes") if args.mode == "both" else (args.mode,)
+        modes = [m for m in args.mode.split(",") if m in ("threads", "processes", "staged")]
         if args.only != "raw":
             for mode in modes:
                 def one(i, mode=mode):
@@ -274,18 +295,22 @@ def main() -> int:
 
 
 def report(results: list[dict], args) -> None:
-    print(f"\nmedian of {args.runs} run(s); rates are end to end, first start to last delivery")
-    print(f"{'':<20} {'records/s':>9} {'published/s':>11} {'delivered/s':>11} {'source rec/s':>12} "
-          f"{'page':>5} {'batch':>15} {'CPU client':>10} {'CPU broker':>10}")
+    print(f"\nmedian of {args.runs} run(s); rates end to end, from the first role's start to the last delivery")
+    print(f"{'':<19} {'records/s':>9} {'published/s':>11} {'delivered/s':>11} {'source':>9} {'drain':>7} "
+          f"{'page':>4} {'batch':>7}  {'CPU: client':>11} {'broker':>6} {'others':>6}")
     for r in results:
-        e = r["elapsed"]
-        recs = f"{r['records'] / e:,.0f}" if r["records"] else "-"
-        src = f"{r['publish_rate']:,.0f}" + ("" if r["records"] else " m")
-        batch = "/".join(f"{b:.0f}" for b in r["batch"].values()) if "batch" in r else "-"
-        print(f"{r['label']:<20} {recs:>9} {r['published'] / e:>11,.0f} {r['delivered'] / e:>11,.0f} {src:>12} "
-              f"{r.get('page', 0):>5.0f} {batch:>15} {r['cpu']:>9.1f}s {r['broker_cpu']:>9.1f}s")
-    print("(source rec/s: the source worker alone, until its last checkpoint; for raw, publish msg/s (m).\n"
-          " batch: mean messages per DeliveryWorker batch, per destination. CPU: seconds over the median run.)")
+        e, pipe = r["elapsed"], bool(r["records"])
+        recs = f"{r['records'] / e:,.0f}" if pipe else "-"
+        batch = "/".join(f"{b:.0f}" for b in r["batch"].values()) if pipe else "-"
+        page = f"{r['page']:.0f}" if pipe else "-"
+        drain = f"{r['drain_rate']:,.0f}" if pipe else "-"
+        print(f"{r['label']:<19} {recs:>9} {r['published'] / e:>11,.0f} {r['delivered'] / e:>11,.0f} "
+              f"{r['publish_rate']:>9,.0f} {drain:>7} {page:>4} {batch:>7}  {r['cpu']:>10.1f}s "
+              f"{r['broker_cpu']:>5.1f}s {r['other_cpu']:>5.1f}s")
+    print("source: records/s of the source worker alone, first fetch to last checkpoint (raw: published msg/s).\n"
+          "drain: deliveries/s while the delivery workers ran. page: records per poll. batch: mean messages\n"
+          "per DeliveryWorker batch (platform/province). CPU: seconds in the median run, of this benchmark's\n"
+          "threads or processes, of the broker, and of everything else on the machine (noise).")
     pipe = next((r for r in results if r["label"].startswith("pipeline")), None)
     raw = next((r for r in results if r["label"] == "raw pika"), None)
     if pipe and raw:

@@ -57,14 +57,17 @@ def _parse_time(text) -> datetime:
 def to_row(d: Delivery, queue: str) -> dict:
     """A store row for a message found on the dead-letter or the unrouted queue."""
     h = d.headers
-    payload = d.body.decode("utf-8", errors="replace")
+    try:
+        payload = d.body.decode("utf-8")
+    except UnicodeDecodeError:
+        payload = d.body  # kept as bytes: the store saves it base64-encoded, nothing is lost
     if queue == names.UNROUTED_QUEUE:
         department = d.routing_key.split(".", 1)[0] or "unknown"
         seed = f"{d.message_id}|route|{d.routing_key}"
         stage, reason = "route", f"no route matches routing key {d.routing_key!r}"
         destination = None
     elif names.H_DEAD_LETTER_ID in h:
-        return _row(h[names.H_DEAD_LETTER_ID], d, h.get(names.H_STAGE, "unknown"), h.get(names.H_REASON, ""),
+        return _row(h[names.H_DEAD_LETTER_ID], d, h.get(names.H_STAGE, "deliver"), h.get(names.H_REASON, ""),
                     h.get(names.H_DEPARTMENT, "unknown"), h.get(names.H_DESTINATION), payload)
     else:
         # Dead-lettered by the broker itself (x-dead-letter-exchange of a queue): x-death says why.

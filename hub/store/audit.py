@@ -39,7 +39,9 @@ class Audit(StoreBase):
         with self._write() as conn:
             write_audit(conn, [row])
 
-    def audit_log(self, action: str | None = None, limit: int = 100, *, target: str | None = None) -> list[dict]:
+    def audit_log(
+        self, action: str | None = None, limit: int = 100, *, target: str | None = None
+    ) -> list[dict]:
         """Newest first."""
         q = select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
         if action is not None:

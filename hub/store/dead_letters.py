@@ -97,7 +97,8 @@ class DeadLetters(StoreBase):
         means any status; ``since`` compares with ``last_failed_at``."""
         c = dead_letters.c
         q = select(dead_letters)
-        for col, value in ((c.stage, stage), (c.department, department), (c.destination, destination), (c.status, status)):
+        filters = [(c.stage, stage), (c.department, department), (c.destination, destination), (c.status, status)]
+        for col, value in filters:
             if value is not None:
                 q = q.where(col == value)
         if since is not None:
@@ -160,7 +161,12 @@ class DeadLetters(StoreBase):
                             _ACTIONS[status],
                             r.id,
                             reason,
-                            {"from": r.status, "to": status, "message_id": r.message_id, "destination": r.destination},
+                            {
+                                "from": r.status,
+                                "to": status,
+                                "message_id": r.message_id,
+                                "destination": r.destination,
+                            },
                             now,
                         )
                         for r in rows

@@ -40,7 +40,9 @@ class Ledger(StoreBase):
         for row in rows:
             check_keys(row, _KEYS, _REQUIRED, "record_deliveries")
             if row["outcome"] not in OUTCOMES:
-                raise ValueError(f"record_deliveries: outcome must be one of {OUTCOMES}, got {row['outcome']!r}")
+                raise ValueError(
+                    f"record_deliveries: outcome must be one of {OUTCOMES}, got {row['outcome']!r}"
+                )
             batch.append(
                 {
                     "message_id": row["message_id"],

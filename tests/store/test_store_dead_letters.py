@@ -97,7 +97,7 @@ def test_get_by_prefix(store):
     assert store.get_dead_letter("0a1b2c3d-1")["message_id"] == "msg-1"
     with pytest.raises(LookupError, match="ambiguous"):
         store.get_dead_letter("0a1b2c3d")
-    assert store.get_dead_letter("0a1b2c3")is None  # too short to be a prefix
+    assert store.get_dead_letter("0a1b2c3") is None  # too short to be a prefix
     assert store.get_dead_letter("99999999") is None
     # LIKE wildcards in the prefix are taken literally
     assert store.get_dead_letter("ffff_%%_")["message_id"] == "msg-3"

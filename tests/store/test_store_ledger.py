@@ -9,7 +9,13 @@ import pytest
 
 
 def delivery(mid: str, case_no: str = "C1", sequence: int = 1, outcome: str = "accepted") -> dict:
-    return {"message_id": mid, "case_no": case_no, "sequence": sequence, "kind": "case_event", "outcome": outcome}
+    return {
+        "message_id": mid,
+        "case_no": case_no,
+        "sequence": sequence,
+        "kind": "case_event",
+        "outcome": outcome,
+    }
 
 
 def test_same_message_and_destination_is_recorded_once(store):

@@ -36,7 +36,8 @@ def test_log_messages_ignores_duplicates(store):
 
 def test_log_messages_optional_fields_and_empty_batch(store):
     assert store.log_messages([]) == 0
-    assert store.log_messages([{"message_id": "m", "kind": "catalogue", "produced_at": datetime.now(timezone.utc)}]) == 1
+    row = {"message_id": "m", "kind": "catalogue", "produced_at": datetime.now(timezone.utc)}
+    assert store.log_messages([row]) == 1
 
 
 def test_log_messages_refuses_typos_and_missing_keys(store):

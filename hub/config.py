@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 from pathlib import Path
 
 import yaml
@@ -15,12 +16,20 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_FILE = ROOT / "config" / "hub.yaml"
 
 
+_INT = re.compile(r"^-?(0|[1-9]\d*)$")
+_FLOAT = re.compile(r"^-?\d+\.\d+$")
+
+
 def _coerce(text: str):
-    # YAML's scalar rules give "10" -> 10, "true" -> True, "0.5" -> 0.5, anything else a string.
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError:
-        return text
+    # Only the plain shapes are converted: "10" -> 10, "0.5" -> 0.5, "true" -> True. Anything
+    # else stays the string it is ("0571" is an area code, "#s3cret!" a password).
+    if _INT.match(text):
+        return int(text)
+    if _FLOAT.match(text):
+        return float(text)
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    return text
 
 
 def load_settings(path: str | Path | None = None, environ: dict | None = None) -> dict:
@@ -44,7 +53,7 @@ def load_settings(path: str | Path | None = None, environ: dict | None = None) -
         if key in settings and not Path(settings[key]).is_absolute():
             settings[key] = str(ROOT / settings[key])
     db = settings.get("db_url", "")
-    if db.startswith("sqlite:///") and not db.startswith("sqlite:////"):
+    if db.startswith("sqlite:///") and not db.startswith("sqlite:////") and ":memory:" not in db:
         settings["db_url"] = "sqlite:///" + str(ROOT / db[len("sqlite:///"):])
     return settings
 
@@ -59,6 +68,8 @@ def with_endpoints(settings: dict, endpoints: dict) -> dict:
         value = value if isinstance(value, dict) else {"url": value, "admin_url": value}
         if name in (out.get("adapters") or {}):
             out["adapters"][name].update(value)
+        if isinstance(out.get(name), dict) and "url" in out[name]:   # e.g. the catalogue
+            out[name]["url"] = value.get("url") or value["admin_url"]
         if name in (out.get("destinations") or {}):
             dest = out["destinations"][name]
             url = value.get("url") or value["admin_url"]

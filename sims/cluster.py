@@ -36,6 +36,10 @@ def _register_builtin() -> None:
     register(SimSpec("commerce", CommerceSim, "TONGBAN_SIM_COMMERCE_PORT", 18081))
     register(SimSpec("platform", PlatformSim, "TONGBAN_SIM_PLATFORM_PORT", 18082))
     register(SimSpec("province", ProvinceSim, "TONGBAN_SIM_PROVINCE_PORT", 18083))
+    from .ndrc import NdrcSim
+    register(SimSpec("ndrc", NdrcSim, "TONGBAN_SIM_NDRC_PORT", 18084))
+    from .catalogue import CatalogueSim
+    register(SimSpec("catalogue", CatalogueSim, "TONGBAN_SIM_CATALOGUE_PORT", 18087))
 
 
 _register_builtin()

@@ -40,3 +40,15 @@ def spoil_check(uscc: str, shift: int = 1) -> str:
 def to_fullwidth(text: str) -> str:
     """ASCII letters and digits as an IME in full-width mode types them (９１３３…)."""
     return "".join(chr(ord(c) + 0xFEE0) if c.isascii() and c.isalnum() else c for c in text)
+
+
+def resident_id_check(first17: str) -> str:
+    """GB 11643 check character for the first 17 digits of a resident ID number."""
+    total = sum(int(c) * pow(2, 17 - i, 11) for i, c in enumerate(first17))
+    return "10X98765432"[total % 11]
+
+
+def make_resident_id(region: str, birth: str, serial: int) -> str:
+    """region (6 digits), birth date YYYYMMDD, serial 0..999 (its parity is the sex)."""
+    first17 = f"{region}{birth}{serial:03d}"
+    return first17 + resident_id_check(first17)

@@ -10,6 +10,7 @@ import random
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from . import commerce_applications
 from .base import HttpError, Request, Response, SimServer, json_response
 from .commerce_data import CaseFactory
 
@@ -51,6 +52,7 @@ class CommerceSim(SimServer):
         self.route("POST", "/_admin/load", self.admin_load)
         self.route("GET", "/_admin/events", self.admin_events)
         self.route("GET", "/_admin/cases", self.admin_cases)
+        commerce_applications.register(self)
 
     def reset_state(self) -> None:
         self.factory = CaseFactory(random.Random(self.seed))
@@ -59,6 +61,7 @@ class CommerceSim(SimServer):
         self.keys: list[tuple[datetime, int]] = []  # parallel to events, for bisect
         self.next_event_id = 1
         self.last_updated = datetime.min
+        self.applications: dict[str, dict] = {}   # platform 申办流水号 -> what arrived
 
     # --- writing -------------------------------------------------------------------
     def _stamp(self) -> datetime:

@@ -103,8 +103,10 @@ class CaseFactory:
 
     def entname(self, enttype: str, district: str) -> tuple[str, str]:
         r = self.rng
-        while True:
-            trade = r.choice(ASCII_TRADES) if r.random() < 0.08 else "".join(r.sample(TRADE_CHARS, 2))
+        for attempt in range(10_000):
+            # Two-character 字号 are the norm; once those run out, longer ones (as in life).
+            length = 2 + (attempt > 3) + (attempt > 30) + (r.random() < 0.2)
+            trade = r.choice(ASCII_TRADES) if r.random() < 0.08 else "".join(r.sample(TRADE_CHARS, length))
             industry = r.choice(list(INDUSTRIES))
             suffix = ENTTYPES[enttype][1]
             if suffix is None:
@@ -114,6 +116,7 @@ class CaseFactory:
             if name not in self.names:
                 self.names.add(name)
                 return name, INDUSTRIES[industry]
+        raise RuntimeError("ran out of enterprise names")
 
     def working(self, dt: datetime) -> datetime:
         """The first office moment at or after dt (Mon-Fri 08:30-17:30)."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from . import platform_applications
 from .base import HttpError, Request, Response, SimServer, json_response
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -38,8 +39,10 @@ class PlatformSim(SimServer):
         self.route("POST", "/api/v1/messages", self.messages)
         self.route("GET", "/_admin/received", self.admin_received)
         self.route("GET", "/_admin/stats", self.admin_stats)
+        platform_applications.register(self)
 
     def reset_state(self) -> None:
+        self.desk = platform_applications.ApplicationDesk(self.seed)
         self.keys: set[str] = set()
         self.received: list[dict] = []
         self.duplicates_refused = 0

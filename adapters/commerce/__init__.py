@@ -5,6 +5,7 @@ import requests
 
 from hub.adapter import Adapter, CheckResult, ConfigSpec, Field
 
+from .sink import CommerceSink
 from .source import CommerceSource
 
 
@@ -13,6 +14,7 @@ class CommerceAdapter(Adapter):
     department = "commerce"
     system = "commerce-registry"
     style = "rest"
+    has_sink = True
     spec = ConfigSpec(fields=(
         Field("url", "base URL of the registration system's REST API", required=True,
               example="http://127.0.0.1:18081"),
@@ -23,6 +25,9 @@ class CommerceAdapter(Adapter):
 
     def source(self) -> CommerceSource:
         return CommerceSource(self.config["url"], self.config["timeout"])
+
+    def sink(self) -> CommerceSink:
+        return CommerceSink(self.name, self.config["url"], self.config["timeout"])
 
     def check(self) -> CheckResult:
         try:

@@ -51,6 +51,15 @@ def mapping_test(args) -> int:
     return 1 if failed or not results else 0
 
 
+def catalog_sync(args) -> int:
+    from hub.ops.catalog import sync
+    from hub.store import Store
+    settings = load_settings(args.config)
+    result = sync(settings, Store.open(settings["db_url"]))
+    print(json.dumps(result, ensure_ascii=False))
+    return 0 if not result["refused"] else 1
+
+
 def adapters(args) -> int:
     from hub.adapter import registry
     if args.action == "list":
@@ -88,6 +97,10 @@ def register(sub) -> None:
     t = ms.add_parser("test", help="run every sample pair under mappings/<dept>/samples/")
     t.add_argument("directory", nargs="?")
     t.set_defaults(func=mapping_test)
+    c = sub.add_parser("catalog", help="the provincial item catalogue")
+    cs = c.add_subparsers(dest="action", required=True)
+    cs.add_parser("sync", help="fetch every item from the catalogue system into the store").set_defaults(
+        func=catalog_sync)
     a = sub.add_parser("adapters", help="installed adapters: list, describe NAME, check NAME (connection test)")
     a.add_argument("action", choices=["list", "describe", "check"])
     a.add_argument("name", nargs="?")

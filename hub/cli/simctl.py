@@ -16,12 +16,16 @@ from hub.config import ROOT, load_settings
 PIDFILE = ROOT / "var" / "sims.pid"
 
 
-def sim_env(settings: dict) -> dict:
+def sim_ports(settings: dict) -> dict[str, int]:
+    """{simulator name: port} from the sims section (keys <name>_port)."""
     s = settings.get("sims") or {}
+    return {k[: -len("_port")]: int(v) for k, v in s.items() if k.endswith("_port")}
+
+
+def sim_env(settings: dict) -> dict:
     env = dict(os.environ)
-    for name in ("commerce", "platform", "province"):
-        if f"{name}_port" in s:
-            env[f"TONGBAN_SIM_{name.upper()}_PORT"] = str(s[f"{name}_port"])
+    for name, port in sim_ports(settings).items():
+        env[f"TONGBAN_SIM_{name.upper()}_PORT"] = str(port)
     return env
 
 
@@ -33,9 +37,8 @@ def _health(url: str) -> bool:
 
 
 def sim_urls(settings: dict) -> dict:
-    s = settings.get("sims") or {}
-    host = s.get("host", "127.0.0.1")
-    return {n: f"http://{host}:{s.get(f'{n}_port')}" for n in ("commerce", "platform", "province")}
+    host = (settings.get("sims") or {}).get("host", "127.0.0.1")
+    return {name: f"http://{host}:{port}" for name, port in sim_ports(settings).items()}
 
 
 def up(args) -> int:

@@ -23,7 +23,7 @@ from hub.model.envelope import SCHEMA_VERSION, now
 from hub.model.errors import describe
 
 from .errors import RecordError
-from .spec import FieldError, compile_condition, compile_field, compile_template
+from .spec import FieldError, compile_condition, compile_field, compile_template, describe_condition
 
 _TIME_FIELDS = ("occurred_at", "issued_at", "submitted_at", "accepted_at")
 
@@ -42,6 +42,8 @@ class Mapping:
     record_version: Callable[[dict], str]
     build: Callable[[dict], dict]
     envelope_fields: dict[str, Callable[[dict], Any]] = dc_field(default_factory=dict)
+    condition: str = "always"
+    condition_path: str | None = None
 
     @property
     def ref(self) -> str:
@@ -63,6 +65,10 @@ class Mapping:
         except FieldError as exc:
             raise RecordError("map", self.ref, self.key_of(record),
                               [{"record": self.key_of(record), "field": exc.field, "reason": exc.reason, "value": exc.value}]) from None
+        except Exception as exc:  # a record shaped in a way no spec foresaw must not stall the feed
+            raise RecordError("map", self.ref, self.key_of(record), [{
+                "record": self.key_of(record), "field": "(record)", "value": None,
+                "reason": f"record cannot be mapped: {exc.__class__.__name__}"}]) from None
         try:
             payload = MODELS[self.kind].model_validate(payload_dict)
         except ValidationError as exc:
@@ -88,8 +94,12 @@ class Mapping:
         )
 
 
+FREE_FORM = ("attributes", "form")
+
+
 def _nest(targets: list[tuple[tuple[str, ...], Callable]]) -> Callable[[dict], dict]:
     """Turn [(("applicant","name"), getter), ...] into one function building the nested dict."""
+    tops = sorted({path[0] for path, _ in targets if len(path) > 1})
     def build(record: dict) -> dict:
         out: dict = {}
         for path, getter in targets:
@@ -98,35 +108,48 @@ def _nest(targets: list[tuple[tuple[str, ...], Callable]]) -> Callable[[dict], d
             for p in path[:-1]:
                 cur = cur.setdefault(p, {})
             cur[path[-1]] = value
-        # An optional sub-object whose every field is none is absent, not a half-filled object.
-        for path, _ in targets:
-            if len(path) > 1 and path[0] in out and isinstance(out[path[0]], dict):
-                if all(v is None for v in out[path[0]].values()):
-                    out[path[0]] = None
+        # An optional sub-object whose every field is none is absent, not a half-filled object;
+        # a free-form map (attributes, form) keeps its set entries only.
+        for top in tops:
+            sub = out.get(top)
+            if isinstance(sub, dict):
+                if top in FREE_FORM:
+                    out[top] = {k: v for k, v in sub.items() if v is not None}
+                elif all(v is None for v in sub.values()):
+                    out[top] = None
         return out
     return build
 
 
 def compile_mapping(doc: dict, path: Path | None = None) -> Mapping:
     where = f"{path}" if path else "mapping"
+    if not isinstance(doc, dict):
+        raise ValueError(f"{where}: a mapping file must be a YAML mapping, got {type(doc).__name__}")
+    try:
+        return _compile(doc, where, path)
+    except ValueError as exc:
+        raise ValueError(str(exc) if str(exc).startswith(where) else f"{where}: {exc}") from None
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"{where}: malformed mapping ({exc.__class__.__name__}: {exc})") from None
+
+
+def _compile(doc: dict, where: str, path: Path | None) -> Mapping:
     for key in ("name", "version", "department", "system", "kind", "record_key", "fields"):
         if key not in doc:
             raise ValueError(f"{where}: missing top-level key {key!r}")
     if doc["kind"] not in MODELS or doc["kind"] == "envelope":
         raise ValueError(f"{where}: unknown kind {doc['kind']!r}")
     tables = doc.get("code_tables") or {}
-    try:
-        targets = [(tuple(t.split(".")), compile_field(t, spec, tables)) for t, spec in doc["fields"].items()]
-        envelope_fields = {k: compile_field(k, spec, tables) for k, spec in (doc.get("envelope") or {}).items()}
-    except ValueError as exc:
-        raise ValueError(f"{where}: {exc}") from None
+    targets = [(tuple(t.split(".")), compile_field(t, spec, tables)) for t, spec in doc["fields"].items()]
+    envelope_fields = {k: compile_field(k, spec, tables) for k, spec in (doc.get("envelope") or {}).items()}
     return Mapping(
         name=doc["name"], version=int(doc["version"]), department=doc["department"], system=doc["system"],
         kind=doc["kind"], description=doc.get("description", ""), path=path,
         when=compile_condition(doc.get("when")),
         record_key=compile_template(str(doc["record_key"])),
         record_version=compile_template(str(doc.get("record_version", "1"))),
-        build=_nest(targets), envelope_fields=envelope_fields,
+        build=_nest(targets), envelope_fields=envelope_fields, condition=describe_condition(doc.get("when")),
+        condition_path=(doc.get("when") or {}).get("path"),
     )
 
 

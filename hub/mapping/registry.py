@@ -38,11 +38,20 @@ class MappingSet:
         so that its messages are never split between delivered and lost."""
         out = []
         trace = None
-        for m in self.for_system(system):
+        mappings = self.for_system(system)
+        for m in mappings:
             if m.when(record):
                 env = m.run(record, track=track, trace_id=trace)
                 trace = env.trace_id  # messages made from one record share a trace
                 out.append(env)
+        if not out:
+            # A record no mapping accepts (an unknown event code, say) is refused, never dropped.
+            key = mappings[0].key_of(record) if isinstance(record, dict) else None
+            conditions = "; ".join(f"{m.ref}: {m.condition}" for m in mappings)
+            paths = sorted({m.condition_path for m in mappings if m.condition_path})
+            raise RecordError("map", system, key, [{"record": key, "field": ",".join(paths) or "(record)",
+                                                    "value": None,
+                                                    "reason": f"no mapping accepts this record ({conditions})"}])
         return out
 
 

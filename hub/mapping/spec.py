@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from hub.model.masking import mask_value
 
-from .transforms import TRANSFORMS, TransformError
+from .transforms import _FULLWIDTH, TRANSFORMS, TransformError
 
 _MISSING = object()
 
@@ -81,7 +81,8 @@ def compile_field(target: str, spec: Any, code_tables: dict[str, dict]) -> Calla
 
     def field(rec):
         value = get(rec)
-        if value is _MISSING or value in nulls:
+        # null_values are compared trimmed ("长期 " is 长期); lists and objects are never "null values".
+        if value is _MISSING or (isinstance(value, str) and value.strip() in nulls):
             value = None
         original = value
         if value is not None:
@@ -127,14 +128,29 @@ def compile_template(template: str) -> Callable[[dict], str]:
     return render
 
 
+def _condition_value(v):
+    # Conditions see the value as an operator meant it: trimmed, full-width folded ("０３ " is "03").
+    if isinstance(v, str):
+        return v.translate(_FULLWIDTH).strip()
+    return v if isinstance(v, (int, float, bool)) or v is None else _MISSING
+
+
 def compile_condition(cond: dict | None) -> Callable[[dict], bool]:
     if not cond:
         return lambda rec: True
+    if not isinstance(cond, dict) or "path" not in cond:
+        raise ValueError("a 'when' condition needs 'path' and 'equals' or 'in'")
     get = compile_path(cond["path"])
     if "equals" in cond:
         want = cond["equals"]
-        return lambda rec: get(rec) == want
+        return lambda rec: _condition_value(get(rec)) == want
     if "in" in cond:
         allowed = frozenset(cond["in"])
-        return lambda rec: get(rec) in allowed
+        return lambda rec: _condition_value(get(rec)) in allowed
     raise ValueError("a 'when' condition needs 'equals' or 'in'")
+
+
+def describe_condition(cond: dict | None) -> str:
+    if not cond:
+        return "always"
+    return f"{cond['path']} {'= ' + repr(cond['equals']) if 'equals' in cond else 'in ' + repr(cond['in'])}"

@@ -34,6 +34,15 @@ def halfwidth(v):
     return v.translate(_FULLWIDTH) if isinstance(v, str) else v
 
 
+_FULLWIDTH_ALNUM = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F) if chr(c - 0xFEE0).isalnum()}
+_FULLWIDTH_ALNUM[0x3000] = 0x20
+
+
+def halfwidth_alnum(v):
+    """Only letters, digits and the ideographic space: a registered name keeps its （）."""
+    return v.translate(_FULLWIDTH_ALNUM) if isinstance(v, str) else v
+
+
 def upper(v):
     return v.upper() if isinstance(v, str) else v
 
@@ -95,10 +104,11 @@ def parse_datetime(v) -> datetime | None:
         if not m:
             raise TransformError("not a date or time in a known format") from None
         y, mo, d, h, mi, sec = m.groups()
-        seconds = float(sec) if sec else 0.0
+        whole, _, frac = (sec or "0").partition(".")
         try:
-            parsed = datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(seconds),
-                              int(round((seconds % 1) * 1_000_000)))
+            # Fractions are truncated to microseconds, never rounded into the next second.
+            parsed = datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(whole),
+                              int((frac + "000000")[:6]))
         except ValueError as exc:
             raise TransformError(f"impossible date: {exc}") from None
     return _localise(parsed)
@@ -111,12 +121,15 @@ def parse_date(v) -> datetime | None:
 
 
 def _localise(dt: datetime) -> datetime:
-    return dt.replace(tzinfo=SHANGHAI) if dt.tzinfo is None else dt
+    # Naive is local time; an aware time from another zone is the same instant shown in
+    # Shanghai, so two systems that disagree only on the zone compare equal.
+    return dt.replace(tzinfo=SHANGHAI) if dt.tzinfo is None else dt.astimezone(SHANGHAI)
 
 
 TRANSFORMS: dict[str, Callable] = {
     "trim": trim,
     "halfwidth": halfwidth,
+    "halfwidth_alnum": halfwidth_alnum,
     "upper": upper,
     "lower": lower,
     "none_if_empty": none_if_empty,

@@ -4,7 +4,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from .applicant import Applicant
 from .common import AwareDatetime, CanonicalModel, Department
@@ -94,8 +94,11 @@ class Certificate(CanonicalModel):
     case_no: str
     department: Department
 
-    @model_validator(mode="after")
-    def _validity_order(self) -> "Certificate":
-        if self.valid_to is not None and self.valid_to < self.valid_from:
+    # A field validator (valid_to comes after valid_from), so the error names valid_to.
+    @field_validator("valid_to")
+    @classmethod
+    def _validity_order(cls, v, info: ValidationInfo):
+        start = info.data.get("valid_from")
+        if v is not None and start is not None and v < start:
             raise ValueError("valid_to is before valid_from")
-        return self
+        return v

@@ -9,7 +9,7 @@ import hashlib
 import hmac
 import uuid
 from datetime import datetime
-from typing import Annotated, Union
+from typing import Annotated, Literal, Union
 
 from pydantic import Field
 
@@ -25,7 +25,8 @@ Payload = Annotated[Union[CaseEvent, Certificate, Case, Application, ServiceItem
 
 
 class Source(CanonicalModel):
-    department: Department
+    # A department, or "platform" for applications the unified platform sends down.
+    department: Department | Literal["platform"]
     system: str
     track: Track = Track.old
 
@@ -48,7 +49,9 @@ class Envelope(CanonicalModel):
 
     @property
     def routing_key(self) -> str:
-        return routing_key(self.source.department, self.kind, event_name(self.payload))
+        # Commands are routed to the department that owns the item; events by who made them.
+        department = self.payload.department if self.kind == "application" else self.source.department
+        return routing_key(str(department), self.kind, event_name(self.payload))
 
 
 def event_name(payload) -> str:

@@ -11,23 +11,28 @@ _RESIDENT_ID = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[0-9Xx])(?![0-9A-Z
 
 
 def mask_id(value: str | None) -> str | None:
-    """Keep the region (first 6) and the last 4 characters of an ID number."""
+    """A full-length ID (15+ characters) keeps its region (first 6) and last 4, as is
+    customary; a shorter one keeps at most a third of itself, so it never stays readable."""
     if value is None:
         return None
     v = str(value)
-    if len(v) <= 6:
-        return "*" * len(v)
-    keep_tail = 4 if len(v) > 10 else 1
-    return v[:6] + "*" * (len(v) - 6 - keep_tail) + v[-keep_tail:]
+    if len(v) >= 15:
+        return v[:6] + "*" * (len(v) - 10) + v[-4:]
+    if len(v) >= 9:
+        return v[:2] + "*" * (len(v) - 3) + v[-1:]
+    return "*" * len(v)
 
 
 def mask_phone(value: str | None) -> str | None:
+    """138****5678 for a mobile number; shorter numbers keep only their last two digits."""
     if value is None:
         return None
     v = str(value)
-    if len(v) < 7:
-        return "*" * len(v)
-    return v[:3] + "*" * (len(v) - 7) + v[-4:]
+    if len(v) >= 11:
+        return v[:3] + "*" * (len(v) - 7) + v[-4:]
+    if len(v) >= 7:
+        return "*" * (len(v) - 2) + v[-2:]
+    return "*" * len(v)
 
 
 def mask_name(value: str | None) -> str | None:

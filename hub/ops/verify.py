@@ -39,7 +39,7 @@ def expected_messages(settings: dict, mappings: MappingSet, session) -> tuple[di
     unmappable = 0
     cases: dict[str, set] = defaultdict(set)
     for name, conf in (settings.get("adapters") or {}).items():
-        if not conf.get("enabled", True):
+        if not conf.get("enabled", True) or registry.load(name).department == "platform":
             continue
         system = registry.load(name).system
         admin = conf.get("admin_url") or conf["url"]
@@ -55,7 +55,7 @@ def expected_messages(settings: dict, mappings: MappingSet, session) -> tuple[di
                 data = json.loads(env.model_dump_json())
                 for dest in destinations_for(routes, name, env.kind, env.routing_key.rsplit(".", 1)[1]):
                     expected[dest][data["message_id"]] = data
-    return expected, unmappable, {k: len(v) for k, v in cases.items()}
+    return expected, unmappable, cases
 
 
 def _strip(env: dict) -> dict:
@@ -94,21 +94,74 @@ def check_destination(expected: dict[str, dict], received: list[dict]) -> dict:
             "duplicates": duplicates, "out_of_order": out_of_order, "unexpected": unexpected, "altered": altered}
 
 
+def _department_of(item: dict) -> str | None:
+    body = item.get("body") if item.get("body") is not None else item.get("payload")
+    if isinstance(body, str):
+        try:
+            body = json.loads(body)
+        except ValueError:
+            return None
+    return ((body or {}).get("source") or {}).get("department") if isinstance(body, dict) else None
+
+
+def southbound(settings: dict, session, received_by_platform: list[dict]) -> dict:
+    """Applications submitted on the platform: sent down once each, receipt back once each."""
+    submitted = {a["applyNo"] for a in _get(session, admin_base(settings, "platform") + "/_admin/applications")}
+    delivered: dict[str, int] = defaultdict(int)
+    for name, conf in (settings.get("adapters") or {}).items():
+        if not conf.get("enabled", True) or not registry.load(name).has_sink:
+            continue
+        for item in _get(session, (conf.get("admin_url") or conf["url"]).rstrip("/") + "/_admin/applications"):
+            no = item.get("application_no") or next(
+                (v for v in item.values() if isinstance(v, str) and v in submitted), None)
+            if no is not None:
+                delivered[no] += 1
+    receipts: dict[str, int] = defaultdict(int)
+    for item in received_by_platform:
+        if item.get("kind") == "case_event" and item.get("case_no") in submitted:
+            body = item.get("body") or {}
+            if (body.get("payload") or {}).get("type") == "accepted":
+                receipts[item["case_no"]] += 1
+    return {
+        "_numbers": sorted(submitted),
+        "submitted": len(submitted),
+        "delivered": sum(1 for no in submitted if delivered.get(no)),
+        "receipts": sum(1 for no in submitted if receipts.get(no)),
+        "missing": sum(1 for no in submitted if not delivered.get(no) or not receipts.get(no)),
+        "duplicates": sum(n - 1 for n in delivered.values() if n > 1) + sum(n - 1 for n in receipts.values() if n > 1),
+    }
+
+
 def verify(settings: dict, store=None, mappings: MappingSet | None = None) -> dict:
     mappings = mappings or MappingSet.load(settings["mappings_dir"])
     session = requests.Session()
     session.trust_env = False
     expected, unmappable, cases = expected_messages(settings, mappings, session)
-    report = {"cases": sum(cases.values()), "destinations": {}, "unmappable_records": unmappable}
+    report = {"cases": 0, "destinations": {}, "departments": {}, "unmappable_records": unmappable}
+    received_all = {}
     for dest in sorted(expected):
-        received = _get(session, admin_base(settings, dest) + "/_admin/received")
+        received = received_all[dest] = _get(session, admin_base(settings, dest) + "/_admin/received")
         report["destinations"][dest] = check_destination(expected[dest], received)
+    for dept in sorted(cases):
+        report["departments"][dept] = {
+            dest: check_destination({k: v for k, v in expected[dest].items() if v["source"]["department"] == dept},
+                                    [i for i in received_all[dest] if _department_of(i) == dept])
+            for dest in sorted(expected)}
+    applications: set[str] = set()
+    if (settings.get("adapters") or {}).get("platform", {}).get("enabled", False):
+        report["southbound"] = southbound(settings, session, received_all.get("platform", []))
+        applications = set(report["southbound"].pop("_numbers"))
+    # Cases the departments made themselves; platform applications are counted under southbound.
+    report["cases"] = sum(len(v - applications) for v in cases.values())
     dead = 0
     if store is not None:
         dead = sum(store.counts().get("dead_letters", {}).values())
     report["dead_letters"] = dead
     report["ok"] = all(d["missing"] == 0 and d["duplicates"] == 0 and d["out_of_order"] == 0
                        and d["unexpected"] == 0 and d["altered"] == 0 for d in report["destinations"].values())
+    sb = report.get("southbound")
+    if sb is not None:
+        report["ok"] = report["ok"] and sb["missing"] == 0 and sb["duplicates"] == 0
     return report
 
 
@@ -120,6 +173,12 @@ def render(report: dict) -> str:
     for name, d in report["destinations"].items():
         lines.append(f"{name:<12}{d['expected']:>9}{d['delivered']:>10}{d['missing']:>8}{d['duplicates']:>7}"
                      f"{d['out_of_order']:>7}{d['unexpected']:>7}{d['altered']:>8}")
+    for dept, dests in report.get("departments", {}).items():
+        lines.append(f"  {dept:<10}" + "  ".join(f"{n} {d['delivered']}/{d['expected']}" for n, d in dests.items()))
+    sb = report.get("southbound")
+    if sb:
+        lines.append(f"southbound: submitted {sb['submitted']}, delivered {sb['delivered']}, receipts {sb['receipts']}, "
+                     f"missing {sb['missing']}, duplicates {sb['duplicates']}")
     lines.append("OK: every expected message arrived once, in order, unaltered" if report["ok"]
                  else "NOT OK: see the columns above")
     return "\n".join(lines)

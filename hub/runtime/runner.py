@@ -12,6 +12,7 @@ import threading
 from hub import bus, delivery
 from hub.adapter import registry
 from hub.mapping import MappingSet
+from hub.ops.catalog import CatalogueCheck
 from hub.routing import load_routes
 from hub.runtime.loops import ConsumerLoop, SourceLoop, delivery_factory, recorder_factory
 from hub.runtime.supervisor import Supervisor
@@ -50,7 +51,8 @@ class Hub:
         self.mappings = MappingSet.load(settings["mappings_dir"])
         self.supervisors: list[Supervisor] = []
         self.destinations = {}
-        self.check = None   # post-mapping validation (the provincial catalogue), set by start()
+        # Post-mapping validation: the item must be in the synchronised provincial catalogue.
+        self.check = CatalogueCheck(self.store, float((settings.get("catalogue") or {}).get("refresh_seconds", 30)))
 
     def _supervise(self, name, build):
         c = self.settings.get("consumer", {})

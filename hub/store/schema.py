@@ -130,3 +130,23 @@ audit_log = Table(
     Index("ix_audit_log_action", "action"),
     Index("ix_audit_log_at", "at"),
 )
+
+# The provincial item catalogue (事项目录), as last synchronised: a case whose item is
+# not here is dead-lettered with the code named.
+catalogue_items = Table(
+    "catalogue_items",
+    metadata,
+    Column("catalogue_code", String(NAME), primary_key=True),
+    Column("implementation_code", String(KEY), nullable=False),
+    Column("name", String(KEY), nullable=False),
+    Column("category", String(NAME), nullable=False),
+    Column("level", String(32), nullable=False),
+    Column("department", String(NAME), nullable=False),
+    Column("online_depth", Integer, nullable=False),
+    Column("promised_days", Integer, nullable=False),
+    Column("statutory_days", Integer, nullable=False),
+    Column("required_visits", Integer, nullable=False),
+    Column("one_window", Integer, nullable=False),
+    Column("synced_at", UTCDateTime(), nullable=False),
+    Index("ix_catalogue_items_department", "department"),
+)

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from . import migrate
 from .audit import Audit
+from .catalogue import Catalogue
 from .dead_letters import DeadLetters
 from .engine import create_store_engine, masked, resolve_url
 from .ledger import Ledger
@@ -15,8 +16,8 @@ from .messages import Checkpoints, MessageLog
 from .schema import dead_letters, deliveries, message_log
 
 
-class Store(MessageLog, Checkpoints, Ledger, DeadLetters, Audit):
-    """Message log, checkpoints, delivery ledger, dead letters and audit trail.
+class Store(MessageLog, Checkpoints, Ledger, DeadLetters, Audit, Catalogue):
+    """Message log, checkpoints, delivery ledger, dead letters, audit trail and item catalogue.
 
     Thread-safe: one Engine (and pool) per Store, a connection per call, so
     share one Store across a process's threads. Each method is its own

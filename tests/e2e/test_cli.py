@@ -27,16 +27,20 @@ def _free_port() -> int:
 
 def test_demo_json_summary(broker_url):
     env = dict(os.environ, TONGBAN_BROKER_URL=broker_url)
-    result = tongban("demo", "--cases", "30", "--bad", "1", "--json", env=env)
+    result = tongban("demo", "--cases", "30", "--bad", "1", "--applications", "8", "--json", env=env)
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout)
-    assert report["cases"] == 30 and report["seconds"] > 0
-    assert report["destinations"]["platform"] | {} == {**report["destinations"]["platform"], "expected": 90,
-                                                       "delivered": 90, "missing": 0, "duplicates": 0,
-                                                       "out_of_order": 0}
-    assert report["destinations"]["province"]["delivered"] == 60
-    assert report["dead_letters"] == 3   # the bad case's three steps
-    assert "[" in result.stderr and "platform 90/90" in result.stderr  # live progress
+    departments = report["departments"]
+    assert report["cases"] == 30 * len(departments) and report["seconds"] > 0
+    for dest in report["destinations"].values():
+        assert dest["delivered"] == dest["expected"] > 0
+        assert dest["missing"] == dest["duplicates"] == dest["out_of_order"] == 0
+    commerce = departments["commerce"]
+    assert commerce["province"]["delivered"] == 60          # 核准 + licence per case
+    assert commerce["platform"]["delivered"] >= 90          # 3 steps per case, plus receipts
+    assert report["southbound"] == {"submitted": 8, "delivered": 8, "receipts": 8, "missing": 0, "duplicates": 0}
+    assert report["dead_letters"] >= 3   # at least the bad commerce case's three steps
+    assert "[" in result.stderr and "southbound 8/8 receipts 8" in result.stderr  # live progress
 
 
 def test_pieces_run_alone_sims_load_run_verify_status(broker_url, tmp_path):

@@ -80,7 +80,8 @@ def test_unacked_batch_is_redelivered_in_order_after_the_consumer_dies(settings,
 def test_topology_declare_is_idempotent(settings, conn):
     first = bus.declare(conn, bindings(settings))
     second = bus.declare(conn, bindings(settings))
-    assert first == second == ["tongban.to.platform", "tongban.to.province"]
+    assert first == second
+    assert {"tongban.to.platform", "tongban.to.province", "tongban.to.commerce"} <= set(first)
 
 
 def test_malformed_message_on_a_destination_queue_is_dead_lettered_not_fatal(settings, sims, conn):

@@ -84,7 +84,8 @@ def test_fault_settings_are_validated_and_reset(http, commerce):
 
 def test_start_all_on_ephemeral_ports(http):
     with start_all(ports=0, seed=1) as cluster:
-        assert set(cluster.urls) == {"commerce", "platform", "province"}
+        # more simulators join the registry over time; these three are the contract here
+        assert set(cluster.urls) >= {"commerce", "platform", "province"}
         for url in cluster.urls.values():
             assert http.get(f"{url}/_admin/health").json()["status"] == "ok"
         url = cluster.urls["commerce"]

@@ -1,0 +1,55 @@
+"""Sends a canonical application down to the registration system (REST POST, its own
+field names). A repeat is refused by the system (409) and counts as already delivered."""
+from __future__ import annotations
+
+import json
+
+import requests
+
+from hub.delivery import ACCEPTED, DUPLICATE, DeliveryError
+from hub.delivery.retrying import within_attempt
+
+
+def to_commerce(envelope: dict) -> dict:
+    app = envelope["payload"]
+    applicant = app["applicant"]
+    return {
+        "platformApplyNo": app["application_no"],
+        "itemCode": app["item_code"],
+        "itemName": (app.get("form") or {}).get("item_name", ""),
+        "entname": applicant["name"],
+        "uniscid": applicant["id_number"],
+        # The founder of a company to be may apply as a person, with a resident ID.
+        "certType": {"uscc": "A05300", "resident_id": "A01100"}.get(applicant["id_type"], "A09900"),
+        "contactPhone": applicant.get("phone"),
+        "submitTime": app["submitted_at"],
+    }
+
+
+class CommerceSink:
+    def __init__(self, name: str, url: str, timeout: float):
+        self.name = name
+        self.endpoint = url.rstrip("/") + "/api/v1/applications"
+        self.timeout = timeout
+        self.session = requests.Session()
+        self.session.trust_env = False
+
+    @within_attempt()
+    def send(self, body: bytes, meta) -> str:
+        try:
+            payload = to_commerce(json.loads(body))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise DeliveryError(f"not a canonical application: {exc}", transient=False) from None
+        try:
+            resp = self.session.post(self.endpoint, json=payload, timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise DeliveryError(f"registration system unreachable: {exc.__class__.__name__}", transient=True) from None
+        if resp.status_code in (200, 201):
+            return ACCEPTED
+        if resp.status_code == 409:
+            return DUPLICATE
+        transient = resp.status_code >= 500 or resp.status_code in (408, 429)
+        raise DeliveryError(f"registration system answered HTTP {resp.status_code}: {resp.text[:200]}", transient)
+
+    def close(self) -> None:
+        self.session.close()

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fixtures import SYSTEM, load_mappings, make_records  # noqa: E402
+from benchlib import SYSTEM, load_mappings, make_records  # noqa: E402
 
 from hub.model import MODELS  # noqa: E402
 

@@ -1,6 +1,6 @@
 """End-to-end throughput of the hub pipeline, next to a raw pika baseline on the same broker.
 
-    .venv/bin/python bench/pipeline.py [--messages 20000] [--runs 3] [--mode threads|processes|both]
+    .venv/bin/python bench/pipeline.py [--messages 20000] [--runs 3] [--mode threads,processes,staged]
 
 Pipeline: seeded legacy records (CaseFactory) -> in-memory Source -> SourceWorker (map,
 validate, publish with pipelined confirms, message log + checkpoint in a SQLite Store) ->
@@ -19,7 +19,6 @@ import multiprocessing as mp
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -30,13 +29,24 @@ from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import raw_pika  # noqa: E402
-from fixtures import DEPARTMENT, ROOT, SYSTEM, ListSource, load_mappings, make_records  # noqa: E402
+from benchlib import (DEPARTMENT, ROOT, SYSTEM, ListSource, broker_cpu, load_mappings, machine_cpu,  # noqa: E402
+                      make_records, rabbitmqctl, topic_match)
 
 from hub import bus  # noqa: E402
 from hub.runtime.loops import ConsumerLoop, delivery_factory  # noqa: E402
-from hub.runtime.runner import bindings  # noqa: E402
+from hub.routing import load_routes  # noqa: E402
 from hub.runtime.source_worker import SourceWorker  # noqa: E402
 from hub.store import Store  # noqa: E402
+
+try:
+    from hub.runtime.runner import bindings  # noqa: E402
+except ImportError:  # the runner pulls in every part of the hub; keep the bench usable while one is mid-edit
+    def bindings(settings: dict) -> list[bus.Binding]:  # the same as hub.runtime.runner.bindings
+        return [bus.Binding(r.destination, p) for r in load_routes(settings["routes_file"]) for p in r.patterns()]
+try:  # the post-mapping catalogue check `tongban run` applies (empty catalogue: a set lookup per envelope)
+    from hub.ops.catalog import CatalogueCheck  # noqa: E402
+except ImportError:
+    CatalogueCheck = None
 
 
 class CountingDestination:
@@ -49,16 +59,6 @@ class CountingDestination:
 
     def close(self) -> None:
         pass
-
-
-def topic_match(pattern: str, key: str) -> bool:
-    def m(ps, ks):
-        if not ps:
-            return not ks
-        if ps[0] == "#":
-            return any(m(ps[1:], ks[i:]) for i in range(len(ks) + 1))
-        return bool(ks) and ps[0] in ("*", ks[0]) and m(ps[1:], ks[1:])
-    return m(pattern.split("."), key.split("."))
 
 
 def premap(records, binds) -> tuple[Counter, float, bytes]:
@@ -75,34 +75,6 @@ def premap(records, binds) -> tuple[Counter, float, bytes]:
     return expected, statistics.fmean(sizes), sample
 
 
-def machine_cpu() -> float:
-    """Busy CPU seconds of the whole machine, from /proc/stat."""
-    fields = [int(x) for x in _read("/proc/stat").split("\n", 1)[0].split()[1:]]
-    return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
-
-
-def broker_cpu(_pid=[]) -> float:
-    """utime+stime of the broker (beam.smp) in seconds, from /proc; nan if not local."""
-    if not _pid:
-        _pid += [d for d in os.listdir("/proc") if d.isdigit() and _read(f"/proc/{d}/comm").strip() == "beam.smp"]
-    if not _pid:
-        return float("nan")
-    fields = _read(f"/proc/{_pid[0]}/stat").rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _read(path: str) -> str:
-    try:
-        with open(path) as fh:
-            return fh.read()
-    except OSError:
-        return ""
-
-
-def rabbitmqctl(*args: str) -> None:
-    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=120)
-
-
 # --- the hub's roles: each sets up, waits at the barrier, works, reports ----------------------
 
 def source_role(ctx, store, sync, report) -> None:
@@ -110,7 +82,8 @@ def source_role(ctx, store, sync, report) -> None:
     publisher = bus.ConfirmingPublisher(conn)
     worker = SourceWorker(name=f"{DEPARTMENT}:old", department=DEPARTMENT, system=SYSTEM, track="old",
                           source=ListSource(ctx.records), mappings=load_mappings(), publisher=publisher,
-                          store=store, page_size=ctx.page_size)
+                          store=store, page_size=ctx.page_size,
+                          **({"check": CatalogueCheck(store)} if CatalogueCheck else {}))
     sync()
     start, cpu0 = time.monotonic(), ctx.cpu()
     pages = records = published = 0
@@ -149,9 +122,11 @@ def _guard(fn, args, barrier, report):
 
 def run_pipeline(ctx, db_url: str, mode: str) -> dict:
     if mode == "staged":  # source alone (queues fill up), then the destinations alone drain them
+        b0 = broker_cpu()
         src = run_roles(ctx, db_url, "threads", [(source_role, ())])
+        b1 = broker_cpu()
         dst = run_roles(ctx, db_url, "threads", [(destination_role, (d,)) for d in sorted(ctx.expected)])
-        return summarise(ctx, src + dst, staged=True)
+        return {**summarise(ctx, src + dst, staged=True), "broker_split": (b1 - b0, broker_cpu() - b1)}
     return summarise(ctx, run_roles(ctx, db_url, mode, [(source_role, ())] +
                                     [(destination_role, (d,)) for d in sorted(ctx.expected)]))
 
@@ -223,25 +198,28 @@ def check_after(ctx, db_url: str, result: dict) -> None:
         raise RuntimeError("after the run: " + "; ".join(problems))
 
 
-def measure(label: str, runs: int, one) -> dict:
-    rows = []
+def measure(plans: list, runs: int) -> list[dict]:
+    """Runs round-robin (run 1 of each, then run 2 of each ...), so that a burst of load from
+    elsewhere on the machine hits every variant alike; returns the median run of each, whole."""
+    rows: dict[str, list] = {label: [] for label, _ in plans}
     for i in range(runs):
-        b0, m0 = broker_cpu(), machine_cpu()
-        r = one(i)
-        r["broker_cpu"] = broker_cpu() - b0
-        r["other_cpu"] = machine_cpu() - m0 - r["broker_cpu"] - r["cpu"]
-        r["rate"] = r["delivered"] / r["elapsed"]
-        rows.append(r)
-        print(f"  {label} run {i + 1}: {r['rate']:,.0f} deliveries/s in {r['elapsed']:.2f}s", flush=True)
-    med = sorted(rows, key=lambda r: r["rate"])[len(rows) // 2]  # the median run, whole
-    return {**med, "label": label, "rates": [r["rate"] for r in rows]}
+        for label, one in plans:
+            b0, m0 = broker_cpu(), machine_cpu()
+            r = one(i)
+            r["broker_cpu"] = broker_cpu() - b0
+            r["other_cpu"] = machine_cpu() - m0 - r["broker_cpu"] - r["cpu"]
+            r["rate"] = r["delivered"] / r["elapsed"]
+            rows[label].append(r)
+            print(f"  run {i + 1} {label:<19} {r['rate']:>7,.0f} deliveries/s in {r['elapsed']:.2f}s", flush=True)
+    return [{**sorted(rs, key=lambda r: r["rate"])[len(rs) // 2], "label": label} for label, rs in rows.items()]
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--messages", type=int, default=20000, help="canonical messages to publish (4 per case)")
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--mode", default="threads,processes", help="comma list of threads, processes, staged")
+    ap.add_argument("--mode", default="threads,processes",
+                    help="comma list of threads, processes, staged (BENCH uses the first)")
     ap.add_argument("--only", choices=("pipeline", "raw"), help="skip the other half (for profiling)")
     ap.add_argument("--amqp", default="amqp://guest:guest@127.0.0.1:5672", help="broker URL without the vhost")
     ap.add_argument("--page-size", type=int, default=200)
@@ -250,8 +228,12 @@ def main() -> int:
     ap.add_argument("--raw-window", type=int, default=2000, help="raw baseline: unconfirmed messages in flight")
     ap.add_argument("--raw-prefetch", type=int, default=300)
     ap.add_argument("--timeout", type=float, default=150.0)
+    ap.add_argument("--switch-interval", type=float, help="sys.setswitchinterval for threads mode (default 0.005)")
     args = ap.parse_args()
+    if args.switch_interval:
+        sys.setswitchinterval(args.switch_interval)
     logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("tongban.catalog").setLevel(logging.ERROR)  # "the item catalogue is empty", once a run
     load = os.getloadavg()[0]
     print(f"load average {load:.2f} on {os.cpu_count()} cores" + ("  (busy machine: figures will be low and noisy)" if load > 0.7 else ""))
 
@@ -265,7 +247,6 @@ def main() -> int:
     vhost = f"tongban-bench-{os.getpid()}"
     rabbitmqctl("add_vhost", vhost)
     tmp = tempfile.mkdtemp(prefix="tongban-bench-")
-    results = []
     try:
         rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
         url = f"{args.amqp}/{vhost}"
@@ -275,6 +256,7 @@ def main() -> int:
         ctx = SimpleNamespace(url=url, records=records, expected=expected, queues=queues, page_size=args.page_size,
                               prefetch=args.prefetch, batch=args.batch, timeout=args.timeout, cpu=None)
         modes = [m for m in args.mode.split(",") if m in ("threads", "processes", "staged")]
+        plans = []
         if args.only != "raw":
             for mode in modes:
                 def one(i, mode=mode):
@@ -282,11 +264,12 @@ def main() -> int:
                     r = run_pipeline(ctx, db, mode)
                     check_after(ctx, db, r)
                     return r
-                results.append(measure(f"pipeline/{mode}", args.runs, one))
+                plans.append((f"pipeline/{mode}", one))
         if args.only != "pipeline":
             body = (sample * 2)[: round(mean_size)]
-            results.append(measure("raw pika", args.runs, lambda i: raw_pika.run(
+            plans.append(("raw pika", lambda i: raw_pika.run(
                 url, args.messages, body, args.raw_window, args.raw_prefetch, args.timeout)))
+        results = measure(plans, args.runs)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         rabbitmqctl("delete_vhost", vhost)
@@ -311,6 +294,11 @@ def report(results: list[dict], args) -> None:
           "drain: deliveries/s while the delivery workers ran. page: records per poll. batch: mean messages\n"
           "per DeliveryWorker batch (platform/province). CPU: seconds in the median run, of this benchmark's\n"
           "threads or processes, of the broker, and of everything else on the machine (noise).")
+    for r in results:
+        if "broker_split" in r:
+            s, d = r["broker_split"]
+            print(f"{r['label']}: source alone {r['source_wall']:.1f}s wall, {r['cpu_source']:.1f}s CPU; "
+                  f"broker CPU {s:.1f}s while publishing, {d:.1f}s while draining")
     pipe = next((r for r in results if r["label"].startswith("pipeline")), None)
     raw = next((r for r in results if r["label"] == "raw pika"), None)
     if pipe and raw:

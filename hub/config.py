@@ -66,6 +66,11 @@ def with_endpoints(settings: dict, endpoints: dict) -> dict:
     out = copy.deepcopy(settings)
     for name, value in endpoints.items():
         value = value if isinstance(value, dict) else {"url": value, "admin_url": value}
+        base = name[: -len("_new")] if name.endswith("_new") else None
+        if base and base in (out.get("adapters") or {}):
+            # A department's "new" instance (dual-track): its settings are the new track's overrides.
+            out["adapters"][base].setdefault("tracks", {}).setdefault("new", {}).update(value)
+            continue
         if name in (out.get("adapters") or {}):
             out["adapters"][name].update(value)
         if isinstance(out.get(name), dict) and "url" in out[name]:   # e.g. the catalogue

@@ -5,6 +5,7 @@ New simulators join by `register(SimSpec(...))`; a second instance of a system (
 from __future__ import annotations
 
 import os
+import random
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
@@ -38,6 +39,11 @@ def _register_builtin() -> None:
     register(SimSpec("province", ProvinceSim, "TONGBAN_SIM_PROVINCE_PORT", 18083))
     from .ndrc import NdrcSim
     register(SimSpec("ndrc", NdrcSim, "TONGBAN_SIM_NDRC_PORT", 18084))
+    from .housing import HousingSim; register(SimSpec("housing", HousingSim, "TONGBAN_SIM_HOUSING_PORT", 18085))
+    from .land import LandSim
+    register(SimSpec("land", LandSim, "TONGBAN_SIM_LAND_PORT", 18086))
+    from .commerce import CommerceNewSim
+    register(SimSpec("commerce_new", CommerceNewSim, "TONGBAN_SIM_COMMERCE_NEW_PORT", 18091))
     from .catalogue import CatalogueSim
     register(SimSpec("catalogue", CatalogueSim, "TONGBAN_SIM_CATALOGUE_PORT", 18087))
 
@@ -98,6 +104,8 @@ def start_all(host: str = "127.0.0.1", ports: Mapping[str, int] | int | None = N
     if unknown:
         raise KeyError(f"unknown simulators {unknown}; known: {sorted(REGISTRY)}")
     servers: dict[str, SimServer] = {}
+    # One seed for the whole set: an old system and its new copy must make the same cases.
+    seed = seed if seed is not None else random.randrange(1 << 30)
     try:
         for name in wanted:
             spec = REGISTRY[name]

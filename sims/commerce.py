@@ -10,7 +10,7 @@ import random
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from . import commerce_applications
+from . import commerce_applications, drift
 from .base import HttpError, Request, Response, SimServer, json_response
 from .commerce_data import CaseFactory
 
@@ -46,6 +46,8 @@ def int_param(query: dict, name: str, default: int, low: int) -> int:
 
 class CommerceSim(SimServer):
     name = "commerce"
+    default_drift: dict = {}
+
 
     def setup_routes(self) -> None:
         self.route("GET", "/api/v1/changes", self.changes)
@@ -53,6 +55,7 @@ class CommerceSim(SimServer):
         self.route("GET", "/_admin/events", self.admin_events)
         self.route("GET", "/_admin/cases", self.admin_cases)
         commerce_applications.register(self)
+        self.route("POST", "/_admin/drift", self.admin_drift)
 
     def reset_state(self) -> None:
         self.factory = CaseFactory(random.Random(self.seed))
@@ -62,6 +65,8 @@ class CommerceSim(SimServer):
         self.next_event_id = 1
         self.last_updated = datetime.min
         self.applications: dict[str, dict] = {}   # platform 申办流水号 -> what arrived
+        self.visible_at: list[datetime] = []       # parallel to events: when each row shows in the feed
+        self.drift: dict = dict(self.default_drift)
 
     # --- writing -------------------------------------------------------------------
     def _stamp(self) -> datetime:
@@ -82,16 +87,20 @@ class CommerceSim(SimServer):
             events.sort(key=lambda e: (e["_at"], e["stepNo"]))
             for event in events:
                 del event["_at"]
+            if self.drift:
+                events = drift.apply(events, self.drift)
+            for event in events:
                 updated = self._stamp()
                 ordered = {"eventId": self.next_event_id, **event,
                            "updatedAt": updated.isoformat(timespec="microseconds")}
                 event.clear()
                 event.update(ordered)  # same dict object, so the case can list it
                 self.keys.append((updated, self.next_event_id))
+                self.visible_at.append(updated + timedelta(seconds=float(self.drift.get("lag_seconds", 0))))
                 self.events.append(event)
                 self.next_event_id += 1
             for case, evs in made:
-                case["eventIds"] = [e["eventId"] for e in evs]
+                case["eventIds"] = [e["eventId"] for e in evs if "eventId" in e]
                 self.cases.append(case)
         return {"created": cases,
                 "applyNos": [c["applyNo"] for c, _ in made[:cases]],
@@ -105,8 +114,13 @@ class CommerceSim(SimServer):
         size = min(int_param(req.query, "pageSize", 100, 1), MAX_PAGE)
         with self.lock:
             start = bisect.bisect_right(self.keys, (since, after_id))
-            items = self.events[start:start + size]
-            has_more = start + size < len(self.events)
+            end = min(start + size, len(self.events))
+            # A lagging system shows a row only once its lag has passed; rows are in
+            # write order, so the first invisible one ends the page.
+            now = datetime.now(SHANGHAI).replace(tzinfo=None)
+            visible = bisect.bisect_right(self.visible_at, now, start, end)
+            items = self.events[start:visible]
+            has_more = visible < len(self.events) and visible == end
         return json_response({"items": items, "hasMore": has_more})
 
     def admin_load(self, req: Request) -> Response:
@@ -121,6 +135,14 @@ class CommerceSim(SimServer):
             counts[key] = value
         return json_response(self.load(counts["cases"], counts["bad"]))
 
+    def admin_drift(self, req: Request) -> Response:
+        body = req.json() or {}
+        try:
+            self.drift = drift.validate(dict(body))
+        except ValueError as exc:
+            raise HttpError(400, str(exc)) from None
+        return json_response({"drift": self.drift})
+
     def admin_events(self, req: Request) -> Response:
         with self.lock:
             items = list(self.events)
@@ -130,3 +152,9 @@ class CommerceSim(SimServer):
         with self.lock:
             items = list(self.cases)
         return json_response({"count": len(items), "items": items})
+
+
+class CommerceNewSim(CommerceSim):
+    """The cloud copy of the registration system for the dual-track period: the same cases
+    as the old one (same seed), with the drift set by POST /_admin/drift."""
+    name = "commerce_new"

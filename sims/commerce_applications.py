@@ -31,6 +31,7 @@ def register(sim) -> None:
             sim.applications[body["platformApplyNo"]] = {"applyNo": apply_no, **body}
             updated = sim._stamp()
             sim.keys.append((updated, sim.next_event_id))
+            sim.visible_at.append(updated)
             sim.events.append({
                 "eventId": sim.next_event_id, "applyNo": apply_no, "platformApplyNo": body["platformApplyNo"],
                 "stepNo": 1, "eventCode": "00", "eventName": "网上申请受理回执",

@@ -26,7 +26,7 @@ APPROVER = "杭州市发展和改革委员会"
 
 # itemCode -> (批复文号 prefix, 批复 title template, decision opinion, years valid or None)
 _RESULTS = {
-    "000115001000": ("杭发改审批", "关于{}核准的批复", "同意核准", 2),  # 核准文件 2 years (项目核准条例 §12)
+    "000115001000": ("杭发改审批", "关于{}核准的批复", "同意核准", 2),  # 核准文件: 2 years (企业投资项目核准和备案管理条例 第十二条)
     "000115002000": ("杭发改备案", "{}备案通知书", "予以备案", None),
     "000115003000": ("杭发改投资", "关于{}可行性研究报告的批复", "同意该项目可行性研究报告", None),
 }
@@ -55,9 +55,15 @@ GIVEN = "伟芳敏静丽强磊军洋勇艳杰涛明超霞平刚华玉建文辉�
 MOBILE = ("135", "137", "138", "139", "158", "159", "186", "187", "189")
 
 
+# Rows synchronised from the provincial exchange carry the 14-digit stamp (yyyyMMddHHmmss).
+COMPACT_SHARE = 0.1
+
+
 def event_time(dt: datetime, x: float = 0.0) -> str:
     """Most rows come out of the web service as xs:dateTime text; rows written by the older
     window client keep the database's default text form (x is a uniform draw)."""
+    if x < COMPACT_SHARE:
+        return dt.strftime("%Y%m%d%H%M%S")
     return dt.strftime("%Y-%m-%dT%H:%M:%S" if x < 0.8 else "%Y-%m-%d %H:%M:%S")
 
 

@@ -3,7 +3,8 @@ from . import names
 from .connection import broker_url, connect, connection_errors
 from .consumer import BatchConsumer, Delivery
 from .publisher import ConfirmingPublisher, PublishError
-from .topology import Binding, declare, purge, queue_depth
+from .topology import Binding, declare, declare_retry_queues, purge, queue_depth, take_lock
 
 __all__ = ["names", "broker_url", "connect", "connection_errors", "BatchConsumer", "Delivery",
-           "ConfirmingPublisher", "PublishError", "Binding", "declare", "purge", "queue_depth"]
+           "ConfirmingPublisher", "PublishError", "Binding", "declare", "declare_retry_queues", "purge",
+           "queue_depth", "take_lock"]

@@ -1,6 +1,8 @@
 """Every exchange and queue name in one place, so the console, the CLI and the topology agree."""
 EVENTS = "tongban.events"          # topic: <dept>.<kind>.<event>, canonical northbound messages
 COMMANDS = "tongban.commands"      # topic: <dept>.application.submitted, southbound
+COMPARE = "tongban.compare"        # fanout: both tracks' canonical messages in the dual-track modes
+COMPARE_QUEUE = "tongban.compare"
 UNROUTED = "tongban.unrouted"      # fanout, the alternate exchange of EVENTS and COMMANDS
 DLX = "tongban.dlx"                # topic: <stage>.<dept>, dead letters with their reason
 DEAD_QUEUE = "tongban.dead"
@@ -9,6 +11,27 @@ UNROUTED_QUEUE = "tongban.unrouted"
 
 def destination_queue(destination: str) -> str:
     return f"tongban.to.{destination}"
+
+
+def lock_queue(queue: str) -> str:
+    """An exclusive, connection-owned queue used as a lock: whoever declared it consumes `queue`."""
+    return f"tongban.lock.{queue[len('tongban.'):] if queue.startswith('tongban.') else queue}"
+
+
+def delay_label(delay_ms: int) -> str:
+    """5000 -> "5s", 300000 -> "5m": the delay is in the name, so changing a tier's delay
+    declares a new queue instead of failing on the old one's different x-message-ttl."""
+    if delay_ms % 60000 == 0:
+        return f"{delay_ms // 60000}m"
+    if delay_ms % 1000 == 0:
+        return f"{delay_ms // 1000}s"
+    return f"{delay_ms}ms"
+
+
+def retry_queue(destination: str, delay_ms: int) -> str:
+    """Where a message waits before its next delivery attempt; it expires back to
+    destination_queue(destination)."""
+    return f"tongban.retry.{destination}.{delay_label(delay_ms)}"
 
 
 # Headers carried by messages (invariant 7: counts travel in the message, not in memory).
@@ -26,3 +49,4 @@ H_ROUTING_KEY = "x-tongban-original-routing-key"
 H_TRACK = "x-tongban-track"
 H_SEQUENCE = "x-tongban-sequence"
 H_KIND = "x-tongban-kind"
+H_REPLAYED_FROM = "x-tongban-replayed-from"   # the dead letter a replayed message came from

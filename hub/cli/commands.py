@@ -73,7 +73,8 @@ def adapters(args) -> int:
                           "config": cls.spec.describe()}, ensure_ascii=False, indent=2))
         return 0
     settings = load_settings(args.config)
-    conf = {k: v for k, v in (settings.get("adapters") or {}).get(args.name, {}).items() if k != "enabled"}
+    from hub.runtime.runner import HUB_KEYS
+    conf = {k: v for k, v in (settings.get("adapters") or {}).get(args.name, {}).items() if k not in HUB_KEYS}
     result = cls(conf).check()
     print(f"{'ok' if result.ok else 'FAILED'}: {result.detail}", file=sys.stdout if result.ok else sys.stderr)
     return 0 if result.ok else 1

@@ -6,7 +6,7 @@ import sys
 
 from hub import logs
 
-from . import commands, demo, dlq, simctl
+from . import commands, demo, dlq, dualtrack, simctl
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -19,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.register(sub)
     demo.register(sub)
     dlq.register(sub)
+    dualtrack.register(sub)
     return p
 
 

@@ -77,7 +77,7 @@ class Mapping:
         occurred = next((getattr(payload, f) for f in _TIME_FIELDS if getattr(payload, f, None)), produced)
         # Built with model_construct: every part was validated above, and this is the hot path.
         return Envelope.model_construct(
-            message_id=message_id(self.system, self.name, key, version),
+            message_id=message_id(self.system, self.name, key, version, track),
             schema_name=f"tongban.{self.kind}",
             schema_version=SCHEMA_VERSION,
             kind=self.kind,

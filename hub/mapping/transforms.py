@@ -16,6 +16,10 @@ from hub.model.common import SHANGHAI
 _FULLWIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
 _FULLWIDTH[0x3000] = 0x20
 
+# yyyyMMddHHmmss, the stamp many government systems print (fromisoformat wants a "T" in it)
+_COMPACT_TIME = re.compile(r"^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$")
+# 投资项目统一代码 (GB/T 40058): yyyy-区划6-部门2-类型2-随机5+校验1, 24 characters
+_PROJECT_CODE = re.compile(r"^\d{4}-\d{6}-\d{2}-\d{2}-\d{6}$")
 _LEGACY_DATE = re.compile(
     r"^\s*(\d{4})\s*[年/.\-]\s*(\d{1,2})\s*[月/.\-]\s*(\d{1,2})\s*日?"
     r"(?:[\sT]*(\d{1,2})\s*[:时]\s*(\d{1,2})(?:\s*[:分]\s*(\d{1,2}(?:\.\d+)?))?\s*秒?)?\s*$"
@@ -100,7 +104,7 @@ def parse_datetime(v) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(s)
     except ValueError:
-        m = _LEGACY_DATE.match(s)
+        m = _COMPACT_TIME.match(s) or _LEGACY_DATE.match(s)
         if not m:
             raise TransformError("not a date or time in a known format") from None
         y, mo, d, h, mi, sec = m.groups()
@@ -126,6 +130,16 @@ def _localise(dt: datetime) -> datetime:
     return dt.replace(tzinfo=SHANGHAI) if dt.tzinfo is None else dt.astimezone(SHANGHAI)
 
 
+def project_code(v):
+    """An investment project code, checked for its shape only: the rule of its check
+    character is not public."""
+    if v is None:
+        return None
+    if not _PROJECT_CODE.match(str(v)):
+        raise TransformError("not an investment project code (yyyy-xxxxxx-xx-xx-xxxxxx, 24 characters)")
+    return str(v)
+
+
 TRANSFORMS: dict[str, Callable] = {
     "trim": trim,
     "halfwidth": halfwidth,
@@ -139,4 +153,5 @@ TRANSFORMS: dict[str, Callable] = {
     "str": to_str,
     "datetime": parse_datetime,
     "date": parse_date,
+    "project_code": project_code,
 }

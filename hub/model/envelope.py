@@ -71,8 +71,12 @@ def routing_key(department: str, kind: str, event: str) -> str:
     return f"{department}.{kind}.{event}"
 
 
-def message_id(system: str, mapping_name: str, record_key: str, record_version: str) -> uuid.UUID:
-    return uuid.uuid5(NAMESPACE, f"{system}\x1f{mapping_name}\x1f{record_key}\x1f{record_version}")
+def message_id(system: str, mapping_name: str, record_key: str, record_version: str,
+               track: str = "old") -> uuid.UUID:
+    # The new track's copy of a system is another system: its ids must never collide
+    # with the old track's in the ledger. The old track keeps the ids it always had.
+    seed = f"{system}\x1f{mapping_name}\x1f{record_key}\x1f{record_version}"
+    return uuid.uuid5(NAMESPACE, seed if track == "old" else f"{seed}\x1f{track}")
 
 
 def now() -> datetime:

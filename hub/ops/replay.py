@@ -4,7 +4,10 @@ stops a second delivery to a destination that already has it.
 
 Records that died before they were canonical (fetch, decode, map, validate) are mapped
 again with today's mappings, so fixing a mapping or a code table and replaying is the
-way to recover them; if they still fail, they stay dead and are reported as skipped."""
+way to recover them; if they still fail, they stay dead and are reported as skipped.
+
+A delivery dead letter also releases the hold it left on its case at that destination:
+the case's later messages, parked meanwhile, are delivered after it, in order."""
 from __future__ import annotations
 
 import json
@@ -27,6 +30,19 @@ def _publish_envelope(pub, env_json: bytes, env: dict, to: str | None, track_hea
     else:
         rk = f"{model.source.department}.{model.kind}.{event_name(model.payload)}"
         pub.publish(env_json, bus.names.EVENTS, rk, message_id=str(model.message_id), headers=headers)
+
+
+def _release_hold(store, row: dict, to: str | None, actor: str, reason: str) -> None:
+    """A dead delivery held its case at its destination (hub/runtime/hold.py): release the
+    hold before the message goes back, so the worker delivers it and then the case's
+    parked messages, in order. Released first: a replay that dies before publishing leaves
+    the dead letter dead and a second replay does the same again. Replayed to another
+    destination, the hold at the first one stays."""
+    if row["stage"] != "deliver" or not row.get("case_no") or not row.get("destination") or not row.get("message_id"):
+        return
+    if to and to != row["destination"]:
+        return
+    store.release_hold(row["destination"], row["case_no"], row["message_id"], actor, reason)
 
 
 def replay(settings: dict, store, *, ids=None, stage=None, department=None, destination=None, to=None,
@@ -53,8 +69,9 @@ def replay(settings: dict, store, *, ids=None, stage=None, department=None, dest
             if row["status"] != "dead":
                 skipped.append({"id": row["id"], "why": f"status is {row['status']}"})
                 continue
-            extra = {"x-tongban-replayed-from": row["id"]}
+            extra = {bus.names.H_REPLAYED_FROM: row["id"]}
             try:
+                _release_hold(store, row, to, actor, reason)
                 if row["stage"] in PRE_CANONICAL:
                     system = registry.load(row["department"]).system
                     for env in mappings.apply(system, json.loads(row["payload"])):

@@ -1,4 +1,5 @@
-"""Queue depths, rates and ledger counts for `tongban status` and the console.
+"""Queue depths, rates and ledger counts for `tongban status` and the console, and per
+destination its circuit breaker and the cases held behind a retry or a dead letter.
 
 The RabbitMQ management API gives rates and consumer counts when the plugin is on;
 without it, a passive declare still gives depths, so status never depends on it."""
@@ -31,8 +32,8 @@ def queues_from_management(broker_url: str) -> list[dict] | None:
         return None
     out = []
     for q in resp.json():
-        if not q["name"].startswith(QUEUES_OF_INTEREST):
-            continue
+        if not q["name"].startswith(QUEUES_OF_INTEREST) or q["name"].startswith("tongban.lock."):
+            continue   # lock queues (which process holds a delivery queue) carry no messages
         stats = q.get("message_stats") or {}
         out.append({
             "queue": q["name"], "ready": q.get("messages_ready", 0), "unacked": q.get("messages_unacknowledged", 0),
@@ -66,15 +67,48 @@ def status(settings: dict, store) -> dict:
         source = "declare"
         names = [bus.names.destination_queue(d) for d in settings.get("destinations") or {}]
         queues = queues_by_declare(settings["broker_url"], names + [bus.names.DEAD_QUEUE, bus.names.UNROUTED_QUEUE])
+    if source == "declare":
+        queues += queues_by_declare(settings["broker_url"], _retry_queues(settings))
     counts = store.counts()
-    return {"queues": queues, "queue_source": source, "store": counts}
+    return {"queues": queues, "queue_source": source, "store": counts, "destinations": delivery_state(store)}
+
+
+def _retry_queues(settings: dict) -> list[str]:
+    from hub.runtime.retry import retry_delays_ms
+    delays = retry_delays_ms(settings)
+    return [bus.names.retry_queue(d, ms) for d in settings.get("destinations") or {} for ms in delays]
+
+
+def delivery_state(store) -> dict[str, dict]:
+    """Per destination: its circuit breaker (closed, open, half_open; closed when it never
+    opened) and its held cases (waiting for a retry, dead until replayed) with the
+    messages parked behind them."""
+    out: dict[str, dict] = {}
+    for b in store.breakers():
+        out[b["destination"]] = {"breaker": b["state"], "since": b["opened_at"] if b["state"] != "closed" else None,
+                                 "probe_at": b["probe_at"] if b["state"] == "open" else None,
+                                 "reason": b["reason"] if b["state"] != "closed" else None}
+    for dest, counts in store.hold_summary().items():
+        entry = out.setdefault(dest, {"breaker": "closed", "since": None, "probe_at": None, "reason": None})
+        entry["held_retrying"] = counts.get("retrying", 0) + counts.get("released", 0)
+        entry["held_dead"] = counts.get("dead", 0)
+        entry["parked"] = counts.get("parked", 0)
+    return out
 
 
 def render(report: dict) -> str:
-    lines = [f"{'queue':<28}{'ready':>8}{'unacked':>9}{'consumers':>10}{'in/s':>8}{'out/s':>8}"]
+    lines = [f"{'queue':<34}{'ready':>8}{'unacked':>9}{'consumers':>10}{'in/s':>8}{'out/s':>8}"]
     for q in report["queues"]:
-        lines.append(f"{q['queue']:<28}{q['ready']:>8}{q['unacked'] if q['unacked'] is not None else '-':>9}"
+        lines.append(f"{q['queue']:<34}{q['ready']:>8}{q['unacked'] if q['unacked'] is not None else '-':>9}"
                      f"{q['consumers']:>10}{q.get('publish_rate', '-'):>8}{q.get('ack_rate', '-'):>8}")
+    dests = report.get("destinations") or {}
+    if dests:
+        lines.append(f"{'destination':<16}{'breaker':<11}{'held (retry)':>13}{'held (dead)':>12}{'parked':>8}  since")
+        for name, d in sorted(dests.items()):
+            since = d["since"].isoformat(timespec="seconds") if d.get("since") else ""
+            probe = f", probe at {d['probe_at'].isoformat(timespec='seconds')}" if d.get("probe_at") else ""
+            lines.append(f"{name:<16}{d['breaker'].replace('_', '-'):<11}{d.get('held_retrying', 0):>13}"
+                         f"{d.get('held_dead', 0):>12}{d.get('parked', 0):>8}  {since}{probe}")
     s = report["store"]
     lines.append(f"messages logged {s.get('messages', 0)}")
     for dest, n in sorted((s.get("deliveries") or {}).items()):

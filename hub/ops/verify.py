@@ -32,7 +32,17 @@ def admin_base(settings: dict, destination: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def expected_messages(settings: dict, mappings: MappingSet, session) -> tuple[dict, int, dict]:
+def _truth_url(settings: dict, name: str, conf: dict, store) -> str:
+    """The legacy instance whose records must reach the destinations: the primary track's."""
+    if store is not None and (conf.get("tracks") or {}).get("new"):
+        from hub.dualtrack import primary_track
+        if primary_track(store, settings, name) == "new":
+            new = conf["tracks"]["new"]
+            return new.get("admin_url") or new["url"]
+    return conf.get("admin_url") or conf["url"]
+
+
+def expected_messages(settings: dict, mappings: MappingSet, session, store=None) -> tuple[dict, int, dict]:
     """({destination: {message_id: envelope dict}}, records that cannot be mapped, {department: cases})."""
     routes = load_routes(settings["routes_file"])
     expected: dict[str, dict[str, dict]] = defaultdict(dict)
@@ -42,10 +52,13 @@ def expected_messages(settings: dict, mappings: MappingSet, session) -> tuple[di
         if not conf.get("enabled", True) or registry.load(name).department == "platform":
             continue
         system = registry.load(name).system
-        admin = conf.get("admin_url") or conf["url"]
+        track = "old"
+        admin = _truth_url(settings, name, conf, store)
+        if admin != (conf.get("admin_url") or conf["url"]):
+            track = "new"
         for record in _get(session, admin.rstrip("/") + "/_admin/events"):
             try:
-                envelopes = mappings.apply(system, record)
+                envelopes = mappings.apply(system, record, track=track)
             except RecordError:
                 unmappable += 1
                 continue
@@ -136,7 +149,7 @@ def verify(settings: dict, store=None, mappings: MappingSet | None = None) -> di
     mappings = mappings or MappingSet.load(settings["mappings_dir"])
     session = requests.Session()
     session.trust_env = False
-    expected, unmappable, cases = expected_messages(settings, mappings, session)
+    expected, unmappable, cases = expected_messages(settings, mappings, session, store)
     report = {"cases": 0, "destinations": {}, "departments": {}, "unmappable_records": unmappable}
     received_all = {}
     for dest in sorted(expected):

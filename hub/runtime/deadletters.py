@@ -6,6 +6,7 @@ publish (confirmed) before it acks or advances; the recorder is idempotent on th
 dead-letter id, so a redelivered dead letter is stored once."""
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import uuid
@@ -27,7 +28,7 @@ def publish_dead_letter(publisher: ConfirmingPublisher, payload: bytes, *, stage
                         prior: dict | None = None, routing_key: str | None = None) -> str:
     """Publish (not yet confirmed: the caller flushes) and return the dead letter's id."""
     prior = prior or {}
-    dl_id = str(uuid.uuid4())
+    dl_id = _dead_letter_id(payload, stage, department, destination, record_key, message_id, attempts, prior)
     now = _now()
     headers = {
         names.H_DEAD_LETTER_ID: dl_id,
@@ -45,6 +46,20 @@ def publish_dead_letter(publisher: ConfirmingPublisher, payload: bytes, *, stage
     publisher.publish(payload, names.DLX, f"{stage}.{department}", message_id=message_id, headers=headers)
     log.warning("dead-lettered %s at stage %s: %s", record_key or message_id, stage, headers[names.H_REASON])
     return dl_id
+
+
+def _dead_letter_id(payload: bytes, stage, department, destination, record_key, message_id, attempts,
+                    prior: dict) -> str:
+    """The same failure met again after a crash (a source page read again before its
+    checkpoint, a delivery redelivered before its ack) gets the same id, so the recorder
+    stores it once; a new failure (a replay that fails again) gets a new one."""
+    if stage != "deliver" and record_key:
+        seed = f"{department}|{stage}|{record_key}|{hashlib.sha256(payload).hexdigest()}"
+    elif stage == "deliver" and message_id and prior.get(names.H_FIRST_FAILED):
+        seed = f"{destination}|{message_id}|{attempts}|{prior[names.H_FIRST_FAILED]}"
+    else:
+        return str(uuid.uuid4())
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "tongban-dead-letter|" + seed))
 
 
 def _parse_time(text) -> datetime:

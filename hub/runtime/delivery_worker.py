@@ -1,89 +1,189 @@
 """Delivery worker: consume a destination queue, deliver, record in the ledger, then ack.
 
 Invariant 2: a message is acked only after the destination accepted it and the ledger
-recorded it. Invariant 4: the ledger (unique on message id and destination) skips what
-was delivered before a crash; the idempotency key covers the window between the
-destination's answer and the ledger's commit. Invariant 5: messages are handled one
-after another in queue order; when the destination fails transiently the worker stops
-at that message and gives back everything not yet settled (closing the channel
-returns it to the queue in order), so nothing overtakes it."""
+recorded it, or after it was put somewhere as durable: a retry queue (confirmed), the
+dead-letter exchange (confirmed) or the parking lot in the store (committed).
+Invariant 4: the ledger (unique on message id and destination) skips what was delivered
+before a crash; the idempotency key covers the window between the destination's answer
+and the ledger's commit.
+Invariant 5: messages are handled in queue order by the queue's single active consumer;
+a message that must wait for a retry holds its case, and the case's later messages wait
+behind it (hub/runtime/hold.py).
+Invariant 7: a transient failure sends a copy counted one higher to a retry queue
+(hub/runtime/retry.py); at the limit the message is dead-lettered with stage deliver.
+Many failures in a row open the destination's circuit breaker (hub/runtime/breaker.py):
+the batch stops and its unsettled rest goes back to the queue, in order, uncounted.
+
+Order of effects in a batch, so that a crash at any point loses nothing: destination
+calls, then every publish confirmed (retries, dead letters), then one store transaction
+(ledger rows, holds, parked messages), then the acks."""
 from __future__ import annotations
 
-import json
 import logging
 
+from hub import bus
 from hub.bus import ConfirmingPublisher, Delivery, names
-from hub.delivery import DeliveryError, MessageMeta
+from hub.delivery import DeliveryError
+from hub.runtime.breaker import CircuitBreaker
 from hub.runtime.deadletters import publish_dead_letter
+from hub.runtime.hold import HoldBook, Item, is_live_head, item_of, meta_of
+from hub.runtime.retry import RetryPolicy, attempts_of, retry_headers
 
 log = logging.getLogger("tongban.delivery")
 
-
-class DestinationUnavailable(Exception):
-    """The destination failed transiently; the batch's unsettled rest goes back to the queue."""
+__all__ = ["BreakerOpen", "DeliveryWorker", "meta_of"]
 
 
-def meta_of(d: Delivery) -> MessageMeta:
-    h = d.headers
-    if d.message_id and names.H_KIND in h:
-        seq = h.get(names.H_SEQUENCE)
-        return MessageMeta(d.message_id, h[names.H_KIND], h.get(names.H_CASE_NO) or None,
-                           int(seq) if seq else None, h.get(names.H_DEPARTMENT, "unknown"))
-    env = json.loads(d.body)  # replayed or hand-published: read the envelope itself
-    return MessageMeta(str(env["message_id"]), env["kind"], env.get("case_no"), env.get("sequence"),
-                       env["source"]["department"])
+class BreakerOpen(Exception):
+    """The destination's breaker is open: stop consuming; the batch's unsettled rest goes back."""
+
+
+class _Stop(Exception):
+    pass
 
 
 class DeliveryWorker:
-    def __init__(self, destination, store, dead_letters: ConfirmingPublisher):
+    def __init__(self, destination, store, dead_letters: ConfirmingPublisher, policy: RetryPolicy | None = None,
+                 breaker: CircuitBreaker | None = None):
         self.destination = destination
         self.store = store
-        self.dead_letters = dead_letters
+        self.dead_letters = dead_letters      # publishes dead letters and retry copies
+        self.policy = policy or RetryPolicy()
+        self.breaker = breaker or CircuitBreaker(destination.name, store)
         self.delivered = 0
+        self.retried = 0
+
+    def prepare(self, conn) -> None:
+        """Declare this destination's retry queues (a retry published to a missing queue
+        would be dropped by the default exchange)."""
+        bus.declare_retry_queues(conn, self.destination.name, self.policy.delays_ms)
 
     def handle(self, batch: list[Delivery]) -> None:
-        metas: list[MessageMeta | None] = []
+        self.breaker.refresh()
+        if self.breaker.is_open:  # opened by another process while this one waited for the queue
+            raise BreakerOpen(self.destination.name)
+        items: list[Item | None] = []
         for d in batch:
             try:
-                metas.append(meta_of(d))
+                items.append(item_of(d))
             except (ValueError, KeyError, TypeError) as exc:
-                metas.append(None)
+                items.append(None)
                 log.warning("malformed message on %s: %s", self.destination.name, exc)
-        done = self.store.delivered_ids(self.destination.name, [m.message_id for m in metas if m])
-        rows, settled, dead, failure = [], [], 0, None
-        for d, meta in zip(batch, metas):
-            if meta is None:
-                self._dead(d, None, "message is not a canonical envelope (no message id or kind)")
-                dead += 1
-            elif meta.message_id in done:
-                pass  # delivered before a crash or a replay: the ledger says so, do not send again
-            else:
-                try:
-                    outcome = self.destination.send(d.body, meta)
-                except DeliveryError as err:
-                    if err.transient:
-                        failure = err
-                        break
-                    self._dead(d, meta, err.reason)
-                    dead += 1
+        self._done = self.store.delivered_ids(self.destination.name, [i.message_id for i in items if i])
+        self._rows: list[dict] = []
+        book = HoldBook(self.store, self.destination.name, [i.meta.case_no for i in items if i])
+        settled, stopped = [], False
+        for d, item in zip(batch, items):
+            if self.breaker.is_open:
+                stopped = True
+                break
+            try:
+                if item is None:
+                    self._dead_letter(d.body, d.headers, d.routing_key, d.message_id, None,
+                                      "message is not a canonical envelope (no message id or kind)", 1)
                 else:
-                    done.add(meta.message_id)
-                    rows.append({"message_id": meta.message_id, "case_no": meta.case_no,
-                                 "sequence": meta.sequence, "kind": meta.kind, "outcome": outcome})
+                    self._one(item, book)
+            except _Stop:
+                stopped = True
+                break
             settled.append(d)
-        if rows:
-            self.store.record_deliveries(self.destination.name, rows)
-            self.delivered += len(rows)
-        if dead:
-            self.dead_letters.flush()
+        self.dead_letters.flush()
+        book.commit(self._rows)
+        self.delivered += len(self._rows)
         for d in settled:
             d.ack()
-        if failure is not None:
-            raise DestinationUnavailable(f"{self.destination.name}: {failure.reason}")
+        if stopped:
+            raise BreakerOpen(f"{self.destination.name}: breaker open")
 
-    def _dead(self, d: Delivery, meta: MessageMeta | None, reason: str) -> None:
-        publish_dead_letter(self.dead_letters, d.body, stage="deliver", reason=reason,
-                            department=meta.department if meta else d.headers.get(names.H_DEPARTMENT, "unknown"),
-                            destination=self.destination.name, record_key=d.headers.get(names.H_RECORD_KEY),
-                            case_no=meta.case_no if meta else None, message_id=d.message_id,
-                            routing_key=d.routing_key, prior=d.headers)
+    # --- one message ------------------------------------------------------------------
+    def _one(self, item: Item, book: HoldBook) -> None:
+        case, mid = item.meta.case_no, item.message_id
+        hold = book.get(case)
+        if hold is None:
+            if mid not in self._done:
+                self._attempt(item, book)
+        elif mid == hold["head_message_id"]:
+            if mid in self._done:       # delivered, but the batch that did it died before lifting the hold
+                self._drain(case, book)
+            elif is_live_head(hold, item):
+                self._attempt(item, book, held=True)
+            else:
+                log.info("%s: stale copy of held message %s dropped", self.destination.name, mid)
+        elif mid not in self._done:
+            book.park(item)
+
+    def _attempt(self, item: Item, book: HoldBook, held: bool = False) -> None:
+        probing = self.breaker.probing
+        try:
+            outcome = self.destination.send(item.body, item.meta)
+        except DeliveryError as err:
+            if not err.transient:
+                self.breaker.success()   # it answered; the message is at fault
+                self._dead(item, book, err.reason, attempts_of(item.headers) + 1)
+                return
+            self.breaker.failure(err.reason)
+            if probing:
+                raise _Stop from None    # the probe goes back to the head of the queue, uncounted
+            self._retry(item, book, err.reason)
+            return
+        self.breaker.success()
+        self._delivered(item, outcome)
+        if held:
+            self._drain(item.meta.case_no, book)
+
+    def _drain(self, case: str, book: HoldBook) -> None:
+        """The head got through: deliver what was parked behind it, in order; the first
+        that fails becomes the new head and the rest stay parked."""
+        for p in book.parked(case):
+            book.unpark(p)
+            if p.message_id in self._done:
+                continue
+            try:
+                outcome = self.destination.send(p.body, p.meta)
+            except DeliveryError as err:
+                if err.transient:
+                    self.breaker.failure(err.reason)
+                    self._retry(p, book, err.reason)
+                else:
+                    self.breaker.success()
+                    self._dead(p, book, err.reason, attempts_of(p.headers) + 1)
+                return
+            self.breaker.success()
+            self._delivered(p, outcome)
+        book.release(case)
+
+    # --- outcomes ---------------------------------------------------------------------
+    def _delivered(self, item: Item, outcome: str) -> None:
+        self._done.add(item.message_id)
+        self._rows.append({"message_id": item.message_id, "case_no": item.meta.case_no,
+                           "sequence": item.meta.sequence, "kind": item.meta.kind, "outcome": outcome})
+
+    def _retry(self, item: Item, book: HoldBook, reason: str) -> None:
+        attempts = attempts_of(item.headers) + 1
+        if self.policy.exhausted(attempts):
+            self._dead(item, book, f"gave up after {attempts} attempts: {reason}", attempts)
+            return
+        queue = self.policy.queue_for(self.destination.name, attempts)
+        self.dead_letters.publish(item.body, "", queue, message_id=item.message_id,
+                                  headers=retry_headers(item.headers, attempts, reason))
+        self.retried += 1
+        if item.meta.case_no:
+            book.hold(item.meta.case_no, item.message_id, attempts, "retrying", reason)
+        log.info("%s: %s attempt %d failed (%s); retry via %s", self.destination.name, item.message_id,
+                 attempts, reason, queue)
+
+    def _dead(self, item: Item, book: HoldBook, reason: str, attempts: int) -> None:
+        case = item.meta.case_no
+        dl_id = self._dead_letter(item.body, item.headers, item.routing_key, item.message_id, item.meta, reason,
+                                  attempts)
+        if case:
+            # Later messages of the case stay parked until an operator replays this one.
+            book.hold(case, item.message_id, attempts, "dead", reason, dead_letter_id=dl_id)
+
+    def _dead_letter(self, body, headers, routing_key, message_id, meta, reason: str, attempts: int) -> str:
+        return publish_dead_letter(
+            self.dead_letters, body, stage="deliver", reason=reason,
+            department=meta.department if meta else headers.get(names.H_DEPARTMENT, "unknown"),
+            destination=self.destination.name, record_key=headers.get(names.H_RECORD_KEY),
+            case_no=meta.case_no if meta else None, message_id=message_id, attempts=attempts,
+            routing_key=routing_key, prior=headers)

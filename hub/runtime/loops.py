@@ -1,24 +1,60 @@
 """The three kinds of loop the hub runs, each owning its own broker connection."""
 from __future__ import annotations
 
+import logging
+import socket
+import time
+
 from hub import bus
+from hub.runtime.breaker import CLOSED, HALF_OPEN, OPEN, CircuitBreaker
 from hub.runtime.deadletters import DeadLetterRecorder
-from hub.runtime.delivery_worker import DeliveryWorker
+from hub.runtime.delivery_worker import BreakerOpen, DeliveryWorker
+from hub.runtime.retry import RetryPolicy
 from hub.runtime.source_worker import SourceWorker
+
+log = logging.getLogger("tongban.loops")
+
+
+def keep_alive(conn, last: float) -> float:
+    """Read a connection that is otherwise read only while waiting for confirms, and send
+    heartbeats: a quiet one would be closed by the broker (missed heartbeats) under the
+    next publish. Every few seconds; returns when it last ran."""
+    if time.monotonic() - last < 5:
+        return last
+    try:
+        conn.drain_events(timeout=0.01)
+    except socket.timeout:
+        pass
+    conn.heartbeat_check()
+    return time.monotonic()
 
 
 class SourceLoop:
+    """Reads one source. Like a delivery queue, a source is read by one process at a time
+    (a broker-kept lock, see ConsumerLoop): two processes reading one cursor would publish
+    every record twice and dead-letter every bad one twice; the other process stands by
+    and takes over within a second of the holder's death."""
+
     def __init__(self, *, name, adapter, mappings, store, broker_url, page_size, poll_interval, track="old",
-                 check=None):
+                 check=None, mode_of=None):
+        self.name = name
         self.conn = bus.connect(broker_url)
         self.publisher = bus.ConfirmingPublisher(self.conn)
         self.source = adapter.source()
         self.poll_interval = poll_interval
         self.worker = SourceWorker(name=name, department=adapter.department, system=adapter.system, track=track,
                                    source=self.source, mappings=mappings, publisher=self.publisher, store=store,
-                                   page_size=page_size, check=check)
+                                   page_size=page_size, check=check, mode_of=mode_of)
+        self.holds_source = False
+        self._ticked = time.monotonic()
 
     def step(self) -> float:
+        self._ticked = keep_alive(self.conn, self._ticked)
+        if not self.holds_source:
+            self.holds_source = bus.take_lock(self.conn, f"tongban.source.{self.name}")
+            if not self.holds_source:
+                return 1.0
+            log.info("source %s: reading (this process holds it)", self.name)
         # SourceUnavailable propagates: the supervisor backs off and resumes from the checkpoint.
         result = self.worker.poll_once()
         return 0 if result.has_more else self.poll_interval
@@ -26,33 +62,107 @@ class SourceLoop:
     def close(self) -> None:
         self.source.close()
         self.publisher.close()
-        self.conn.release()
+        self.conn.release()   # the source's lock goes with the connection
 
 
 class ConsumerLoop:
-    """Runs a handler over a queue; DeliveryWorker or DeadLetterRecorder."""
+    """Runs a handler over a queue; DeliveryWorker or DeadLetterRecorder.
+
+    A delivery queue is consumed by one process at a time (invariant 5). Several hub
+    processes compete for it through a lock the broker keeps (bus.take_lock: an
+    exclusive queue owned by this loop's connection): the holder consumes, the others
+    wait and try again every second, and when the holder stops or dies its connection,
+    lock and consumer go together, so another takes over within about a second. The
+    queue's own x-single-active-consumer stays as a second guard, but no process waits
+    as a registered standby consumer: on RabbitMQ 3.10 a classic queue whose active
+    consumer leaves while another waits stops delivering and crashes at the next
+    publish (rabbitmq-server#5460; reproduced here by tests/reliability/).
+
+    A handler with a circuit breaker (a DeliveryWorker) is consumed only while the breaker
+    lets it: open, the loop holds no consumer (messages wait in the queue); half-open,
+    it consumes with prefetch 1, so the probe is one message and a failed probe returns
+    only that one to the head of the queue."""
 
     def __init__(self, *, queue, handler_factory, broker_url, prefetch, batch_size):
+        self.queue, self.prefetch, self.batch_size = queue, prefetch, batch_size
         self.conn = bus.connect(broker_url)
         self.pub_conn = bus.connect(broker_url)
         self.dead_letters = bus.ConfirmingPublisher(self.pub_conn)
         self.handler = handler_factory(self.dead_letters)
-        self.consumer = bus.BatchConsumer(self.conn, queue, self.handler.handle, prefetch=prefetch,
-                                          batch_size=batch_size)
+        prepare = getattr(self.handler, "prepare", None)
+        if prepare is not None:
+            prepare(self.pub_conn)
+        self.breaker = getattr(self.handler, "breaker", None)
+        self.exclusive = self.breaker is not None   # delivery queues: one process at a time
+        self.holds_queue = False
+        self.consumer = None
+        self._ticked = time.monotonic()
+        if self._may_consume() and (self.breaker is None or self.breaker.mode() == CLOSED):
+            self.consumer = self._consume(prefetch)
+
+    def _may_consume(self) -> bool:
+        if not self.exclusive or self.holds_queue:
+            return True
+        if not bus.take_lock(self.conn, self.queue):
+            return False
+        # The previous holder's consumer leaves with its connection; wait until it has.
+        if bus.queue_depth(self.conn, self.queue)[1] > 0:
+            log.info("%s: lock taken, waiting for the previous consumer to go", self.queue)
+            return False
+        self.holds_queue = True
+        log.info("%s: consuming (this process holds the queue)", self.queue)
+        return True
+
+    def _consume(self, prefetch: int):
+        return bus.BatchConsumer(self.conn, self.queue, self.handler.handle, prefetch=prefetch,
+                                 batch_size=self.batch_size)
+
+    def _pause(self) -> None:
+        if self.consumer is not None:
+            self.consumer.cancel()   # closes its channel: what it held goes back to the queue, in order
+            self.consumer = None
 
     def step(self) -> float:
-        self.consumer.poll(timeout=1.0)
+        self._ticked = keep_alive(self.pub_conn, self._ticked)
+        if not self._may_consume():
+            self._idle(1.0)          # another process holds the queue: stand by
+            return 0
+        if self.breaker is not None:
+            mode = self.breaker.mode()
+            if mode == OPEN:
+                self._pause()
+                self._idle(min(max(self.breaker.seconds_to_probe(), 0.05), 1.0))
+                return 0
+            want = 1 if mode == HALF_OPEN else self.prefetch
+            if self.consumer is not None and self.consumer.prefetch != want:
+                self._pause()
+        if self.consumer is None:
+            self.consumer = self._consume(self.prefetch if self.breaker is None else want)
+        try:
+            self.consumer.poll(timeout=1.0)
+        except BreakerOpen:
+            self._pause()
         return 0
 
+    def _idle(self, seconds: float) -> None:
+        # Reading the socket while waiting keeps the connection's heartbeats going.
+        try:
+            self.conn.drain_events(timeout=seconds)
+        except socket.timeout:
+            self.conn.heartbeat_check()
+
     def close(self) -> None:
-        self.consumer.cancel()
+        self._pause()
         self.dead_letters.close()
         for c in (self.conn, self.pub_conn):
-            c.release()
+            c.release()   # the queue's lock goes with the connection
 
 
-def delivery_factory(destination, store):
-    return lambda dead_letters: DeliveryWorker(destination, store, dead_letters)
+def delivery_factory(destination, store, settings: dict | None = None):
+    """settings: the hub's, for the retry tiers and limit and the breaker (defaults without)."""
+    policy = RetryPolicy.from_settings(settings)
+    return lambda dead_letters: DeliveryWorker(destination, store, dead_letters, policy=policy,
+                                               breaker=CircuitBreaker.from_settings(destination.name, store, settings))
 
 
 def recorder_factory(store, queue):

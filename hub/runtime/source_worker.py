@@ -12,6 +12,7 @@ from hub.adapter import Page
 from hub.bus import ConfirmingPublisher, names
 from hub.mapping import MappingSet, RecordError
 from hub.runtime.deadletters import publish_dead_letter
+from hub.runtime.tracks import policy
 
 log = logging.getLogger("tongban.source")
 
@@ -26,7 +27,7 @@ class PollResult:
 
 class SourceWorker:
     def __init__(self, *, name: str, department: str, system: str, track: str, source, mappings: MappingSet,
-                 publisher: ConfirmingPublisher, store, page_size: int = 200, check=None):
+                 publisher: ConfirmingPublisher, store, page_size: int = 200, check=None, mode_of=None):
         self.name = name            # checkpoint key, e.g. "commerce:old"
         self.department = department
         self.system = system
@@ -39,8 +40,13 @@ class SourceWorker:
         # Extra validation after mapping (e.g. the item must be in the provincial catalogue);
         # raises RecordError to dead-letter the record.
         self.check = check or (lambda env: None)
+        # department -> dual-track mode; without dual-track every source is the old, primary track
+        self.mode_of = mode_of or (lambda department: "off")
 
     def poll_once(self) -> PollResult:
+        route = policy(self.mode_of(self.department), self.track)
+        if not route.active:
+            return PollResult(0, 0, 0, False)
         cursor = self.store.get_checkpoint(self.name)
         page: Page = self.source.fetch(cursor, self.page_size)
         published, log_rows, failures = 0, [], {}
@@ -58,12 +64,17 @@ class SourceWorker:
             for env in envelopes:
                 body = env.model_dump_json().encode("utf-8")
                 mid = str(env.message_id)
-                exchange = names.COMMANDS if env.kind == "application" else names.EVENTS
-                self.publisher.publish(body, exchange, env.routing_key, message_id=mid, headers={
+                headers = {
                     names.H_DEPARTMENT: self.department, names.H_KIND: env.kind,
                     names.H_CASE_NO: env.case_no or "", names.H_SEQUENCE: env.sequence or 0,
                     names.H_TRACK: self.track, names.H_RECORD_KEY: env.record_key,
-                })
+                }
+                if route.to_compare:
+                    self.publisher.publish(body, names.COMPARE, env.routing_key, message_id=mid, headers=headers)
+                if not route.to_events:
+                    continue   # the shadow track is compared, never routed onward (invariant 6)
+                exchange = names.COMMANDS if env.kind == "application" else names.EVENTS
+                self.publisher.publish(body, exchange, env.routing_key, message_id=mid, headers=headers)
                 log_rows.append({
                     "message_id": mid, "kind": env.kind, "department": self.department, "system": self.system,
                     "track": self.track, "case_no": env.case_no, "sequence": env.sequence,

@@ -1,8 +1,10 @@
 """Keeps one worker loop alive: build it, step it, and on failure close it, back off and rebuild.
 
-Reconnecting to the broker, waiting out a dead destination (the open state of a circuit
-breaker: nothing is consumed, messages wait in their queue) and backing off a legacy
-system that is down are all this one loop."""
+Reconnecting to the broker (a restart or a lost connection fails every loop; each backs
+off and comes back by itself, tests/integration/test_broker_restart.py) and backing off a
+legacy system that is down (its checkpoint was not moved, so the source reads again from
+there) are this one loop. A dead destination is not: its delivery loop stays up and its
+circuit breaker (hub/runtime/breaker.py) decides when to consume again."""
 from __future__ import annotations
 
 import logging

@@ -9,7 +9,8 @@ from .schema import deliveries
 from .sql import StoreBase, check_keys, chunks, insert_ignore, unique_by
 from .types import utcnow
 
-OUTCOMES = ("accepted", "duplicate")
+# skipped: a department track the dual-track mode leaves out (the write mirror's other side)
+OUTCOMES = ("accepted", "duplicate", "skipped")
 _KEYS = frozenset({"message_id", "case_no", "sequence", "kind", "outcome", "delivered_at"})
 _REQUIRED = ("message_id", "outcome")
 

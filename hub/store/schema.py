@@ -150,3 +150,171 @@ catalogue_items = Table(
     Column("synced_at", UTCDateTime(), nullable=False),
     Index("ix_catalogue_items_department", "department"),
 )
+
+# --- dual-track (双轨运行): see hub/dualtrack/ -------------------------------------------
+# Float is only used here; imported late so the blocks above stay as they were.
+from sqlalchemy import Float  # noqa: E402
+
+# One row per pairing key, holding each track's message until its twin comes (or the
+# lag window runs out). One row for both tracks, not one per track, so that locking it
+# serialises two consumers offering the twins at once. Kept after the decision for
+# keep_days, so a re-run of a track can still be told apart as noise.
+dualtrack_twins = Table(
+    "dualtrack_twins",
+    metadata,
+    Column("department", String(NAME), nullable=False),
+    Column("case_no", String(CASE_NO), nullable=False),
+    Column("kind", String(NAME), nullable=False),
+    Column("sequence", Integer, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("deadline", UTCDateTime()),
+    Column("old_message_id", String(ID)),
+    Column("old_digest", String(64)),
+    Column("old_at", UTCDateTime()),
+    Column("old_envelope", JSONDoc),
+    Column("new_message_id", String(ID)),
+    Column("new_digest", String(64)),
+    Column("new_at", UTCDateTime()),
+    Column("new_envelope", JSONDoc),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("department", "case_no", "kind", "sequence", name="pk_dualtrack_twins"),
+    Index("ix_dualtrack_twins_state_deadline", "state", "deadline"),
+    Index("ix_dualtrack_twins_updated_at", "updated_at"),
+)
+
+# Every verdict, with its differing fields already masked: reports and the console read
+# only this, never the envelopes.
+dualtrack_comparisons = Table(
+    "dualtrack_comparisons",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    Column("department", String(NAME), nullable=False),
+    Column("case_no", String(CASE_NO), nullable=False),
+    Column("kind", String(NAME), nullable=False),
+    Column("sequence", Integer, nullable=False),
+    Column("verdict", String(16), nullable=False),
+    Column("track", String(16)),
+    Column("fields", JSONDoc),
+    Column("lag_seconds", Float),
+    Column("old_message_id", String(ID)),
+    Column("new_message_id", String(ID)),
+    Column("old_summary", JSONDoc),
+    Column("new_summary", JSONDoc),
+    Column("compared_at", UTCDateTime(), nullable=False),
+    Index("ix_dualtrack_comparisons_department_compared_at", "department", "compared_at"),
+    Index("ix_dualtrack_comparisons_case_no", "case_no"),
+)
+
+# Fields that differed between two runs of the same track (Diffy's noise).
+dualtrack_noise = Table(
+    "dualtrack_noise",
+    metadata,
+    Column("department", String(NAME), nullable=False),
+    Column("kind", String(NAME), nullable=False),
+    Column("field", String(KEY), nullable=False),
+    Column("track", String(16), nullable=False),
+    Column("example", JSONDoc),
+    Column("first_seen", UTCDateTime(), nullable=False),
+    Column("last_seen", UTCDateTime(), nullable=False),
+    Column("count", Integer, nullable=False),
+    PrimaryKeyConstraint("department", "kind", "field", name="pk_dualtrack_noise"),
+)
+
+# A handover team's classification of a mismatch pattern.
+dualtrack_adjudications = Table(
+    "dualtrack_adjudications",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    Column("department", String(NAME), nullable=False),
+    Column("kind", String(NAME), nullable=False),
+    Column("field", String(KEY), nullable=False),
+    Column("old_value", String(KEY)),
+    Column("new_value", String(KEY)),
+    Column("classification", String(32), nullable=False),
+    Column("actor", String(NAME * 2), nullable=False),
+    Column("reason", LongText, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime()),
+    Index("ix_dualtrack_adjudications_department", "department"),
+)
+
+# The mode set by cutover / rollback; wins over config/dualtrack.yaml.
+dualtrack_modes = Table(
+    "dualtrack_modes",
+    metadata,
+    Column("department", String(NAME), primary_key=True),
+    Column("mode", String(16), nullable=False),
+    Column("actor", String(NAME * 2), nullable=False),
+    Column("reason", LongText, nullable=False),
+    Column("changed_at", UTCDateTime(), nullable=False),
+)
+
+# Every mode change with the figures that justified it (also in audit_log).
+dualtrack_mode_changes = Table(
+    "dualtrack_mode_changes",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    Column("department", String(NAME), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("from_mode", String(16), nullable=False),
+    Column("to_mode", String(16), nullable=False),
+    Column("forced", Integer, nullable=False),
+    Column("actor", String(NAME * 2), nullable=False),
+    Column("reason", LongText, nullable=False),
+    Column("figures", JSONDoc),
+    Column("at", UTCDateTime(), nullable=False),
+    Index("ix_dualtrack_mode_changes_department", "department"),
+)
+
+# --- delivery under faults (retries, holds, circuit breakers): see hub/runtime/hold.py ----
+# A case whose message n is waiting to be retried, or is dead, at one destination: its
+# later messages must wait (invariant 5). Only the destination queue's single active
+# consumer writes these rows, except a replay, which flips dead to released.
+delivery_holds = Table(
+    "delivery_holds",
+    metadata,
+    Column("destination", String(NAME), nullable=False),
+    Column("case_no", String(CASE_NO), nullable=False),
+    Column("head_message_id", String(ID), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("reason", LongText),
+    Column("dead_letter_id", String(ID)),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("destination", "case_no", name="pk_delivery_holds"),
+)
+
+# Later messages of a held case, taken off the queue and kept here in arrival order until
+# the head is delivered (or replayed); the store is durable, so they are acked once here.
+parked_messages = Table(
+    "parked_messages",
+    metadata,
+    Column("destination", String(NAME), nullable=False),
+    Column("message_id", String(ID), nullable=False),
+    Column("case_no", String(CASE_NO), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("routing_key", String(KEY)),
+    Column("body", LongText, nullable=False),
+    Column("headers", JSONDoc),
+    Column("parked_at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("destination", "message_id", name="pk_parked_messages"),
+    Index("ix_parked_messages_destination_case_no_position", "destination", "case_no", "position"),
+)
+
+# One circuit breaker per destination, shared by every hub process (the one that holds the
+# queue writes it), so `tongban status` shows one state and a process that takes the
+# queue over respects an open breaker instead of finding the outage out again.
+breaker_states = Table(
+    "breaker_states",
+    metadata,
+    Column("destination", String(NAME), primary_key=True),
+    Column("state", String(16), nullable=False),
+    Column("failures", Integer, nullable=False),
+    Column("cooldown_ms", Integer, nullable=False),
+    Column("opened_at", UTCDateTime()),
+    Column("probe_at", UTCDateTime()),
+    Column("reason", LongText),
+    Column("worker", String(KEY)),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)

@@ -48,7 +48,7 @@ def test_legacy_system_down_is_backed_off_and_resumed_from_checkpoint(settings, 
         _faults(sims.urls["commerce"], down=True)
         requests.post(sims.urls["commerce"] + "/_admin/load", json={"cases": 10}, timeout=60)
         time.sleep(1.5)
-        source = next(s for s in hub.supervisors if s.name == "source:commerce")
+        source = next(s for s in hub.supervisors if s.name == "source:commerce:old")
         assert source.failures >= 1 and "unreachable" in (source.last_error or "")
         _faults(sims.urls["commerce"], down=False)
         report = wait_until(lambda: (r := verify(settings, store, hub.mappings))["ok"] and

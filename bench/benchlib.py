@@ -1,4 +1,5 @@
-"""Shared by the benchmarks: seeded legacy records, the mapping set, and an in-memory source.
+"""Shared by the benchmarks: seeded legacy records, the mapping set, an in-memory source,
+and small helpers (CPU counters from /proc, rabbitmqctl, topic matching).
 
 The records are what the commerce sim's change feed serves (sims/commerce.py): the
 CaseFactory's events in business-time order, `_at` removed, stamped with eventId and
@@ -6,7 +7,9 @@ updatedAt, each also kept as the raw JSON text an adapter would hold for dead le
 from __future__ import annotations
 
 import json
+import os
 import random
+import subprocess
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -58,3 +61,41 @@ class ListSource:
 
     def close(self) -> None:
         pass
+
+
+def topic_match(pattern: str, key: str) -> bool:
+    def m(ps, ks):
+        if not ps:
+            return not ks
+        if ps[0] == "#":
+            return any(m(ps[1:], ks[i:]) for i in range(len(ks) + 1))
+        return bool(ks) and ps[0] in ("*", ks[0]) and m(ps[1:], ks[1:])
+    return m(pattern.split("."), key.split("."))
+
+
+def machine_cpu() -> float:
+    """Busy CPU seconds of the whole machine, from /proc/stat."""
+    fields = [int(x) for x in _read("/proc/stat").split("\n", 1)[0].split()[1:]]
+    return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def broker_cpu(_pid=[]) -> float:
+    """utime+stime of the broker (beam.smp) in seconds, from /proc; nan if not local."""
+    if not _pid:
+        _pid += [d for d in os.listdir("/proc") if d.isdigit() and _read(f"/proc/{d}/comm").strip() == "beam.smp"]
+    if not _pid:
+        return float("nan")
+    fields = _read(f"/proc/{_pid[0]}/stat").rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path) as fh:
+            return fh.read()
+    except OSError:
+        return ""
+
+
+def rabbitmqctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=120)

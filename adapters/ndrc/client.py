@@ -1,0 +1,64 @@
+"""One zeep client per caller (the source and the sink run in different threads), its WSDL
+loaded on first use so the hub starts while the system is down, its prepared service proxy
+reused for every call (zeep's envelope building is what a SOAP call costs).
+
+Every way a call can fail becomes one CallFailed, transient or not: a soap:Server fault,
+a dropped connection, a timeout, an HTTP error page or a cut-off envelope may pass; a
+soap:Client fault says our request is wrong and will stay wrong."""
+from __future__ import annotations
+
+import requests
+import zeep
+import zeep.exceptions
+from lxml import etree
+from zeep.transports import Transport
+
+OPERATIONS = ("QueryProjectChanges", "SubmitApplication")
+
+
+class CallFailed(Exception):
+    def __init__(self, reason: str, transient: bool):
+        super().__init__(reason)
+        self.reason, self.transient = reason, transient
+
+
+class SoapClient:
+    def __init__(self, wsdl: str, timeout: float = 10.0):
+        self.wsdl = wsdl
+        self.timeout = timeout
+        self.session = requests.Session()
+        self.session.trust_env = False  # no proxy lookups per call
+        self._service = None
+
+    def service(self):
+        if self._service is None:
+            try:
+                client = zeep.Client(self.wsdl, transport=Transport(
+                    session=self.session, timeout=self.timeout, operation_timeout=self.timeout))
+                service = client.service
+                for name in OPERATIONS:  # a WSDL of another service fails here, not mid-poll
+                    getattr(service, name)
+            except (requests.RequestException, zeep.exceptions.Error, etree.LxmlError, OSError,
+                    AttributeError, ValueError) as exc:
+                raise CallFailed(f"WSDL not usable at {self.wsdl}: {exc.__class__.__name__}: {str(exc)[:200]}",
+                                 transient=True) from None
+            self._service = service
+        return self._service
+
+    def call(self, operation: str, **params):
+        service = self.service()
+        try:
+            return getattr(service, operation)(**params)
+        except zeep.exceptions.Fault as fault:
+            code = str(fault.code or "")
+            transient = "Server" in code or "Receiver" in code
+            raise CallFailed(f"SOAP fault {code}: {fault.message}", transient) from None
+        except (requests.RequestException, OSError) as exc:
+            raise CallFailed(f"unreachable: {exc.__class__.__name__}", transient=True) from None
+        except zeep.exceptions.TransportError as exc:
+            raise CallFailed(f"HTTP {exc.status_code} without a readable SOAP envelope", transient=True) from None
+        except (zeep.exceptions.Error, etree.LxmlError) as exc:
+            raise CallFailed(f"malformed SOAP response: {str(exc)[:200]}", transient=True) from None
+
+    def close(self) -> None:
+        self.session.close()

@@ -1,0 +1,45 @@
+"""A ChangeRecord as zeep read it, turned into the plain dict the mappings read.
+
+Absent and nil elements are left out (never None), and projectInfo, the project as the
+system stores it (tzxmxx JSON text), is decoded into `project`. A record whose JSON is
+broken cannot be mapped at all: it comes back with .error set, so the hub dead-letters it
+at stage "decode" and the rest of the page flows."""
+from __future__ import annotations
+
+import json
+
+from zeep.helpers import serialize_object
+
+from hub.adapter import RawRecord
+
+
+def decode(change) -> RawRecord:
+    data = {k: v for k, v in serialize_object(change, dict).items() if v is not None}
+    key = str(data.get("changeId", ""))
+    info = data.pop("projectInfo", None)
+    error = None
+    if info is None:
+        error = "projectInfo is missing"
+    else:
+        try:
+            project = json.loads(info)
+        except ValueError as exc:
+            error = f"projectInfo is not valid JSON ({exc.msg} at character {exc.pos} of {len(info)})"
+        else:
+            if isinstance(project, dict):
+                data["project"] = project
+            else:
+                error = "projectInfo is not a JSON object"
+        if error:
+            data["projectInfo"] = info  # kept as received, for the dead letter
+    if not key:
+        error = error or "record has no changeId"
+    return RawRecord(key=key or "(no changeId)", data=data, raw=json.dumps(data, ensure_ascii=False), error=error)
+
+
+def cursor_of(record: RawRecord) -> dict | None:
+    """The feed position after this record, if the record carries its key pair."""
+    change_id, stamp = record.data.get("changeId"), record.data.get("updateTime")
+    if isinstance(change_id, int) and isinstance(stamp, str) and stamp:
+        return {"updatedSince": stamp, "afterId": change_id}
+    return None

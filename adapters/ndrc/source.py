@@ -1,0 +1,47 @@
+"""Pulls the change feed of the 投资项目审批 system through QueryProjectChanges.
+
+The cursor is the last (updateTime, changeId) pair read: the stamp has whole seconds only,
+so the id tells apart the many changes written in one second. A failed page is asked for
+again a few times (the query only reads, so repeating it is harmless); after that the hub's
+supervisor backs off and the next poll starts again from the saved checkpoint."""
+from __future__ import annotations
+
+from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
+
+from hub.adapter import Page, SourceUnavailable
+
+from .client import CallFailed, SoapClient
+from .records import cursor_of, decode
+
+START = {"updatedSince": "", "afterId": 0}
+
+
+def _transient(exc: BaseException) -> bool:
+    return isinstance(exc, CallFailed) and exc.transient
+
+
+class NdrcSource:
+    def __init__(self, wsdl: str, timeout: float = 10.0, attempts: int = 3):
+        self.client = SoapClient(wsdl, timeout)
+        self._query = retry(retry=retry_if_exception(_transient), stop=stop_after_attempt(attempts),
+                            wait=wait_exponential(multiplier=0.1, max=1.0), reraise=True)(self._query_once)
+
+    def _query_once(self, cursor: dict, limit: int):
+        return self.client.call("QueryProjectChanges", updatedSince=cursor["updatedSince"] or None,
+                                afterId=int(cursor["afterId"]), pageSize=limit)
+
+    def fetch(self, cursor: dict | None, limit: int) -> Page:
+        cursor = cursor or START
+        try:
+            result = self._query(cursor, limit)
+        except CallFailed as exc:
+            raise SourceUnavailable(f"ndrc project approval system: {exc.reason}") from None
+        records, last = [], cursor
+        for change in result.change or []:
+            record = decode(change)
+            records.append(record)
+            last = cursor_of(record) or last
+        return Page(records=records, cursor=last, has_more=bool(result.hasMore))
+
+    def close(self) -> None:
+        self.client.close()

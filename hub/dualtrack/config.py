@@ -1,0 +1,219 @@
+"""config/dualtrack.yaml: modes, lag windows, comparison rules and readiness criteria.
+
+Where it comes from, weakest first:
+  1. the file: ``settings["dualtrack_file"]`` (TONGBAN__DUALTRACK_FILE=...), default
+     config/dualtrack.yaml, relative paths from the project root;
+  2. ``settings["dualtrack"]``, merged over the file key by key. hub.config puts every
+     TONGBAN__DUALTRACK__<KEY>__... variable there, e.g.
+       TONGBAN__DUALTRACK__LAG_WINDOW=600
+       TONGBAN__DUALTRACK__DEPARTMENTS__HOUSING__MODE=shadow
+       TONGBAN__DUALTRACK__DEPARTMENTS__HOUSING__READINESS__MIN_PAIRS=50
+       TONGBAN__DUALTRACK__DEPARTMENTS__HOUSING__RULES__CASE_EVENT__IGNORE=payload.handler,payload.opinion
+     (a list given as a string is split at commas);
+  3. for the mode only: the store (cutover, rollback, ``tongban dualtrack mode``), see modes.py.
+"""
+from __future__ import annotations
+
+import copy
+import difflib
+import json
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from hub.config import ROOT
+from hub.model import Department
+
+from .rules import RuleError, Rules, _no_unknown
+
+DEFAULT_FILE = ROOT / "config" / "dualtrack.yaml"
+MODES = ("off", "shadow", "cutover", "retired")
+PRIMARY = {"off": "old", "shadow": "old", "cutover": "new", "retired": "new"}
+READ = {"off": ("old",), "shadow": ("old", "new"), "cutover": ("old", "new"), "retired": ("new",)}
+DEPARTMENTS = tuple(d.value for d in Department)
+ANY_KIND = "*"
+
+_TOP_KEYS = ("lag_window", "refresh_seconds", "keep_days", "readiness", "rules", "departments")
+_DEPT_KEYS = ("mode", "lag_window", "readiness", "rules")
+
+
+class DualTrackConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Criteria:
+    """When a department is ready to cut over, over the last ``window_days``."""
+    window_days: float = 7
+    min_match_rate: float = 0.999
+    min_pairs: int = 1000
+    max_unadjudicated_critical: int = 0
+    max_missing: int = 0
+
+
+@dataclass
+class DepartmentConfig:
+    name: str
+    mode: str
+    lag_window: float
+    criteria: Criteria
+    rule_specs: dict[str, dict]   # kind (or "*") -> merged rule block, as written
+    _compiled: dict[str, Rules] = field(default_factory=dict, repr=False)
+
+    def rules(self, kind: str) -> Rules:
+        if kind not in self._compiled:
+            base, own = self.rule_specs.get(ANY_KIND, {}), self.rule_specs.get(kind, {})
+            self._compiled[kind] = Rules.from_spec(_merge_rules(base, own), f"departments.{self.name}.rules.{kind}")
+        return self._compiled[kind]
+
+
+@dataclass
+class DualTrackConfig:
+    file: Path
+    refresh_seconds: float
+    keep_days: float
+    departments: dict[str, DepartmentConfig]
+
+    def department(self, name: str) -> DepartmentConfig:
+        try:
+            return self.departments[name]
+        except KeyError:
+            raise DualTrackConfigError(_unknown_department(name)) from None
+
+
+def load_config(settings: dict | None = None) -> DualTrackConfig:
+    """The dual-track settings for ``settings`` (hub settings), cached until the file or
+    the overrides change."""
+    settings = settings or {}
+    path = Path(settings.get("dualtrack_file") or DEFAULT_FILE)
+    if not path.is_absolute():
+        path = ROOT / path
+    try:
+        stamp = os.stat(path).st_mtime_ns
+    except FileNotFoundError:
+        raise DualTrackConfigError(f"{path}: dual-track settings file not found") from None
+    overrides = json.dumps(settings.get("dualtrack") or {}, sort_keys=True, default=str)
+    return _load(str(path), stamp, overrides)
+
+
+@lru_cache(maxsize=16)
+def _load(path: str, _stamp: int, overrides: str) -> DualTrackConfig:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            doc = yaml.safe_load(fh) or {}
+    except yaml.YAMLError as exc:
+        raise DualTrackConfigError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(doc, dict):
+        raise DualTrackConfigError(f"{path}: expected a mapping at the top")
+    doc = _deep_merge(doc, json.loads(overrides))
+    try:
+        return _build(Path(path), doc)
+    except RuleError as exc:
+        raise DualTrackConfigError(f"{path}: {exc}") from None
+
+
+def _build(path: Path, doc: dict) -> DualTrackConfig:
+    _no_unknown(doc, _TOP_KEYS, "(top)")
+    lag = _seconds(doc.get("lag_window", 300), "lag_window")
+    base_criteria = _criteria(doc.get("readiness"), Criteria(), "readiness")
+    base_rules = _rule_specs(doc.get("rules"), "rules")
+    depts_doc = doc.get("departments") or {}
+    if not isinstance(depts_doc, dict):
+        raise RuleError("departments: expected a mapping of department -> settings")
+    for name in depts_doc:
+        if name not in DEPARTMENTS:
+            raise RuleError(_unknown_department(name))
+    departments = {}
+    for name in DEPARTMENTS:
+        d = depts_doc.get(name) or {}
+        where = f"departments.{name}"
+        if not isinstance(d, dict):
+            raise RuleError(f"{where}: expected a mapping, got {d!r}")
+        _no_unknown(d, _DEPT_KEYS, where)
+        own_rules = _rule_specs(d.get("rules"), f"{where}.rules")
+        specs = {k: _merge_rules(base_rules.get(k, {}), own_rules.get(k, {})) for k in base_rules.keys() | own_rules}
+        dept = DepartmentConfig(name=name, mode=_mode(d.get("mode", "off"), f"{where}.mode"),
+                                lag_window=_seconds(d.get("lag_window", lag), f"{where}.lag_window"),
+                                criteria=_criteria(d.get("readiness"), base_criteria, f"{where}.readiness"),
+                                rule_specs=specs)
+        for kind in specs:   # compile now, so a bad rule fails at load time, not mid-stream
+            dept.rules(kind)
+        departments[name] = dept
+    return DualTrackConfig(file=path, refresh_seconds=_seconds(doc.get("refresh_seconds", 2), "refresh_seconds"),
+                           keep_days=_seconds(doc.get("keep_days", 7), "keep_days"), departments=departments)
+
+
+def _mode(value, where: str) -> str:
+    if value is False:   # YAML 1.1 reads a bare `off` as false
+        return "off"
+    if value not in MODES:
+        near = difflib.get_close_matches(str(value), MODES, n=1)
+        hint = f"; did you mean {near[0]!r}?" if near else ""
+        raise RuleError(f"{where}: {value!r} is not a mode (one of {', '.join(MODES)}){hint}")
+    return value
+
+
+def _seconds(value, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise RuleError(f"{where}: expected a number of seconds (or days) >= 0, got {value!r}")
+    return float(value)
+
+
+def _criteria(spec, base: Criteria, where: str) -> Criteria:
+    if spec is None:
+        return base
+    if not isinstance(spec, dict):
+        raise RuleError(f"{where}: expected a mapping, got {spec!r}")
+    names = tuple(Criteria.__dataclass_fields__)
+    _no_unknown(spec, names, where)
+    values = {}
+    for k, v in spec.items():
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0:
+            raise RuleError(f"{where}.{k}: expected a number >= 0, got {v!r}")
+        number = float(v)
+        if k == "min_match_rate" and number > 1:
+            raise RuleError(f"{where}.min_match_rate: a fraction (0.999 for 99.9%), got {v!r}")
+        values[k] = int(number) if k.startswith(("min_pairs", "max_")) else number
+    return Criteria(**{**base.__dict__, **values})
+
+
+def _rule_specs(spec, where: str) -> dict[str, dict]:
+    if spec is None:
+        return {}
+    if not isinstance(spec, dict) or not all(isinstance(v, dict) for v in spec.values()):
+        raise RuleError(f"{where}: expected kind (or \"*\") -> rule block, got {spec!r}")
+    for kind, block in spec.items():
+        Rules.from_spec(block, f"{where}.{kind}")   # validate where it was written
+    return {k: dict(v) for k, v in spec.items()}
+
+
+def _merge_rules(base: dict, own: dict) -> dict:
+    """Lists add up (ignore, critical), maps merge with the more specific winning."""
+    out = copy.deepcopy(base)
+    for key, value in own.items():
+        if isinstance(value, (list, str)) and key in ("ignore", "critical"):
+            prev = out.get(key) or []
+            prev = [p.strip() for p in prev.split(",")] if isinstance(prev, str) else list(prev)
+            add = [p.strip() for p in value.split(",")] if isinstance(value, str) else list(value)
+            out[key] = prev + [p for p in add if p and p not in prev]
+        elif isinstance(value, dict):
+            out[key] = {**(out.get(key) or {}), **value}
+        else:
+            out[key] = value
+    return out
+
+
+def _deep_merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def _unknown_department(name: str) -> str:
+    near = difflib.get_close_matches(str(name), DEPARTMENTS, n=1)
+    hint = f"; did you mean {near[0]!r}?" if near else ""
+    return f"unknown department {name!r} (one of {', '.join(DEPARTMENTS)}){hint}"

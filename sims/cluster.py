@@ -44,6 +44,8 @@ def _register_builtin() -> None:
     register(SimSpec("land", LandSim, "TONGBAN_SIM_LAND_PORT", 18086))
     from .commerce import CommerceNewSim
     register(SimSpec("commerce_new", CommerceNewSim, "TONGBAN_SIM_COMMERCE_NEW_PORT", 18091))
+    from .ndrc import NdrcNewSim
+    register(SimSpec("ndrc_new", NdrcNewSim, "TONGBAN_SIM_NDRC_NEW_PORT", 18092))
     from .catalogue import CatalogueSim
     register(SimSpec("catalogue", CatalogueSim, "TONGBAN_SIM_CATALOGUE_PORT", 18087))
 

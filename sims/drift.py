@@ -35,8 +35,11 @@ def _set_path(row: dict, path: str, value) -> None:
     cur[parts[-1]] = value
 
 
+COMMERCE_KEYS = {"step": "eventCode", "time": "eventTime", "case": "applyNo", "seq": "stepNo", "extra_step": "02"}
+
+
 def _to_utc(text: str) -> str:
-    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y年%m月%d日 %H:%M"):
+    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y年%m月%d日 %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y%m%d%H%M%S"):
         try:
             local = datetime.strptime(text, fmt)
         except ValueError:
@@ -45,11 +48,17 @@ def _to_utc(text: str) -> str:
     return text
 
 
-def apply(rows: list[dict], drift: dict, step_key: str = "eventCode", time_key: str = "eventTime",
-          case_key: str = "applyNo") -> list[dict]:
-    """The rows the new instance writes, in order (copies; the input is untouched)."""
+def apply(rows: list[dict], drift: dict, keys: dict | None = None) -> list[dict]:
+    """The rows the new instance writes, in order (copies; the input is untouched).
+    keys names the system's own fields: step code, event time, case number, step number,
+    and the step whose record the "extra event" drift repeats."""
     if not drift:
         return rows
+    k = keys or COMMERCE_KEYS
+    step_key, time_key, case_key = k["step"], k["time"], k["case"]
+    last_seq: dict = {}
+    for row in rows:
+        last_seq[row.get(case_key)] = max(last_seq.get(row.get(case_key), 0), int(row.get(k["seq"], 0)))
     rng = random.Random(drift.get("seed", 7))
     out = []
     extra_cases: set[str] = set()
@@ -69,10 +78,10 @@ def apply(rows: list[dict], drift: dict, step_key: str = "eventCode", time_key: 
             row.pop(name, None)
         out.append(row)
         case = row.get(case_key)
-        if (row.get(step_key) == "02" and case not in extra_cases
+        if (row.get(step_key) == k["extra_step"] and case not in extra_cases
                 and rng.random() < float(drift.get("extra_rate", 0))):
             extra_cases.add(case)
             twin = copy.deepcopy(row)
-            twin["stepNo"] = 4   # the decision recorded again, as a fourth step
+            twin[k["seq"]] = last_seq[case] + 1   # the decision recorded again, as one more step
             out.append(twin)
     return out

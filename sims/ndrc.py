@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from . import drift
 from .base import HttpError, Request, Response, SimServer, json_response
 from .catalogue_data import codes_for
 from .codes import USCC_ALPHABET, resident_id_check, uscc_check
@@ -57,6 +58,7 @@ class NdrcSim(SimServer):
         self.route("GET", "/_admin/events", self.admin_events)
         self.route("GET", "/_admin/cases", self.admin_cases)
         self.route("GET", "/_admin/applications", self.admin_applications)
+        self.route("POST", "/_admin/drift", self.admin_drift)
 
     def reset_state(self) -> None:
         self.factory = CaseFactory(random.Random(self.seed))
@@ -69,6 +71,7 @@ class NdrcSim(SimServer):
         self.accept_serial = 0
         self.gateway_rate = 0.0
         self.gateway_rng = random.Random(self.seed)
+        self.drift: dict = {}
 
     # --- writing the feed ------------------------------------------------------------
     def _append(self, record: dict) -> dict:
@@ -87,12 +90,15 @@ class NdrcSim(SimServer):
             made = [self.factory.case() for _ in range(cases)]
             made += [self.factory.case(bad=kinds[i % len(kinds)]) for i in range(bad)]
             events = sorted((e for _, evs in made for e in evs), key=lambda e: (e["_at"], e["stepSeq"]))
-            ids: dict[str, list[int]] = {}
             for event in events:
                 del event["_at"]
+            if self.drift:
+                events = drift.apply(events, self.drift, DRIFT_KEYS)
+            ids: dict[str, list[int]] = {}
+            for event in events:
                 ids.setdefault(event["caseNo"], []).append(self._append(event)["changeId"])
             for case, _ in made:
-                case["changeIds"] = ids[case["caseNo"]]
+                case["changeIds"] = ids.get(case["caseNo"], [])
                 self.cases.append(case)
         return {"created": cases, "caseNos": [c["caseNo"] for c, _ in made[:cases]],
                 "bad": [c["caseNo"] for c, _ in made[cases:]],
@@ -190,6 +196,13 @@ class NdrcSim(SimServer):
             raise HttpError(400, f"bad_kinds must be a list drawn from {list(BAD_KINDS)}", field="bad_kinds")
         return json_response(self.load(counts["cases"], counts["bad"], tuple(kinds)))
 
+    def admin_drift(self, req: Request) -> Response:
+        try:
+            self.drift = drift.validate(dict(req.json() or {}))
+        except ValueError as exc:
+            raise HttpError(400, str(exc)) from None
+        return json_response({"drift": self.drift})
+
     def admin_events(self, req: Request) -> Response:
         with self.lock:
             items = list(self.changes)
@@ -204,3 +217,12 @@ class NdrcSim(SimServer):
         with self.lock:
             items = [dict(a) for a in self.applications.values()]
         return json_response({"count": len(items), "items": items})
+
+
+DRIFT_KEYS = {"step": "stepCode", "time": "eventTime", "case": "caseNo", "seq": "stepSeq", "extra_step": "40"}
+
+
+class NdrcNewSim(NdrcSim):
+    """The cloud copy of the approval system for the dual-track period: same seed, same
+    cases, with the drift set by POST /_admin/drift (sims/drift.py)."""
+    name = "ndrc_new"

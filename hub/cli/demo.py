@@ -35,22 +35,65 @@ def fresh_queues(settings: dict) -> None:
         conn.release()
 
 
-def load_everything(settings: dict, cases: int, bad: int, applications: int) -> None:
-    """New cases in every enabled legacy simulator, applications on the platform, the catalogue synced."""
+def load_everything(settings: dict, cases: int, bad: int, applications: int, include_new: bool = True) -> dict:
+    """New cases in every enabled legacy simulator (and its new-track copy, if configured:
+    same seed, same cases), applications on the platform."""
     from hub.adapter import registry
     from hub.runtime.runner import enabled_adapters
+    done = {}
     for name in enabled_adapters(settings):
         if registry.load(name).department == "platform":
             continue
-        admin = settings["adapters"][name].get("admin_url") or settings["adapters"][name]["url"]
-        requests.post(admin + "/_admin/load", json={"cases": cases, "bad": bad}, timeout=300).raise_for_status()
+        conf = settings["adapters"][name]
+        instances = {name: conf}
+        if include_new and (conf.get("tracks") or {}).get("new"):
+            instances[f"{name}_new"] = conf["tracks"]["new"]
+        for label, c in instances.items():
+            admin = (c.get("admin_url") or c["url"]).rstrip("/")
+            try:
+                resp = requests.post(admin + "/_admin/load", json={"cases": cases, "bad": bad}, timeout=300)
+            except requests.ConnectionError:
+                if label != name:
+                    continue   # the new copy is not running: dual-track is not in use
+                raise
+            resp.raise_for_status()
+            done[label] = {"created": cases, "bad": bad}
     if applications and "platform" in enabled_adapters(settings):
-        departments = [n for n, c in enabled_adapters(settings).items() if registry.load(n).has_sink]
-        requests.post(settings["adapters"]["platform"]["admin_url"] + "/_admin/submit",
+        departments = [n for n in enabled_adapters(settings) if registry.load(n).has_sink]
+        platform = settings["adapters"]["platform"]
+        requests.post((platform.get("admin_url") or platform["url"]) + "/_admin/submit",
                       json={"count": applications, "departments": departments}, timeout=60).raise_for_status()
+        done["platform"] = {"applications": applications}
+    return done
 
 
-def run_demo(cases: int, bad: int, timeout: float, settings: dict, out=sys.stderr, applications: int = 20) -> dict:
+# The drift each department's new copy shows in `demo --dualtrack` (sims/drift.py); a
+# compared department not listed here runs its new copy without drift.
+DEMO_DRIFT = {
+    "commerce": {"drop_field": ["opinion"], "missing_rate": 0.03, "lag_seconds": 1, "seed": 11},
+    "ndrc": {"utc_times": True, "extra_rate": 0.05, "seed": 12},
+}
+
+
+def dualtrack_setup(settings: dict, urls: dict) -> list[str]:
+    """Shadow mode for every department whose new copy runs; drift on the first two."""
+    compared = [n for n in (settings.get("adapters") or {}) if f"{n}_new" in urls
+                and (settings["adapters"][n].get("tracks") or {}).get("new")]
+    settings["dualtrack"] = {"lag_window": 5, "departments": {d: {"mode": "shadow"} for d in compared}}
+    for dept in compared:
+        requests.post(urls[f"{dept}_new"] + "/_admin/drift", json=DEMO_DRIFT.get(dept, {}),
+                      timeout=10).raise_for_status()
+    return compared
+
+
+def dualtrack_settled(store, settings: dict, compared: list[str]) -> dict | None:
+    from hub.dualtrack.report import department_summary
+    out = {d: department_summary(store, settings, d) for d in compared}
+    return out if all(s["waiting"] == 0 and s["pairs"] > 0 for s in out.values()) else None
+
+
+def run_demo(cases: int, bad: int, timeout: float, settings: dict, out=sys.stderr, applications: int = 20,
+             dualtrack: bool = False) -> dict:
     from sims.cluster import start_all
     started = time.monotonic()
     db = ROOT / "var" / "demo.db"
@@ -61,10 +104,11 @@ def run_demo(cases: int, bad: int, timeout: float, settings: dict, out=sys.stder
     hub = None
     try:
         settings = with_endpoints(dict(settings, db_url=f"sqlite:///{db}"), cluster.endpoints)
+        compared = dualtrack_setup(settings, cluster.urls) if dualtrack else []
         fresh_queues(settings)
         store = Store.open(settings["db_url"])
         catalog_sync(settings, store)
-        load_everything(settings, cases, bad, applications)
+        load_everything(settings, cases, bad, applications, include_new=dualtrack)
         hub = Hub(settings, store=store).start()
         report = None
         while time.monotonic() - started < timeout:
@@ -72,7 +116,12 @@ def run_demo(cases: int, bad: int, timeout: float, settings: dict, out=sys.stder
             report = verify(settings, store, hub.mappings)
             print(_progress(report, time.monotonic() - started), file=out, flush=True)
             if report["ok"] and report["dead_letters"] >= report["unmappable_records"]:
-                break
+                if not compared:
+                    break
+                summaries = dualtrack_settled(store, settings, compared)
+                if summaries:
+                    report["dualtrack"] = summaries
+                    break
         report["seconds"] = round(time.monotonic() - started, 2)
         return report
     finally:
@@ -83,7 +132,8 @@ def run_demo(cases: int, bad: int, timeout: float, settings: dict, out=sys.stder
 
 def demo(args) -> int:
     settings = load_settings(args.config)
-    report = run_demo(args.cases, args.bad, args.timeout, settings, applications=args.applications)
+    report = run_demo(args.cases, args.bad, args.timeout, settings, applications=args.applications,
+                      dualtrack=args.dualtrack)
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
     else:
@@ -99,5 +149,7 @@ def register(sub) -> None:
     d.add_argument("--bad", type=int, default=2, help="extra cases with invalid credit codes (dead-lettered)")
     d.add_argument("--applications", type=int, default=20, help="applications submitted on the platform")
     d.add_argument("--timeout", type=float, default=300)
+    d.add_argument("--dualtrack", action="store_true",
+                   help="run the departments that have a new copy in shadow mode, two of them drifting")
     d.add_argument("--json", action="store_true")
     d.set_defaults(func=demo)

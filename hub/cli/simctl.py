@@ -79,12 +79,9 @@ def down(args) -> int:
 
 
 def load(args) -> int:
+    from hub.cli.demo import load_everything
     settings = load_settings(args.config)
-    url = settings["adapters"]["commerce"]["url"].rstrip("/")
-    resp = requests.post(url + "/_admin/load", json={"cases": args.cases, "bad": args.bad}, timeout=60)
-    resp.raise_for_status()
-    body = resp.json()
-    print(json.dumps({"commerce": {"created": body["created"], "bad": len(body.get("bad", []))}}))
+    print(json.dumps(load_everything(settings, args.cases, args.bad, args.applications), ensure_ascii=False))
     return 0
 
 
@@ -96,4 +93,5 @@ def register(sub) -> None:
     ld = sub.add_parser("load", help="create new cases, with their events, in the legacy simulators")
     ld.add_argument("--cases", type=int, required=True)
     ld.add_argument("--bad", type=int, default=0, help="extra cases whose records fail validation")
+    ld.add_argument("--applications", type=int, default=0, help="applications submitted on the platform")
     ld.set_defaults(func=load)

@@ -91,3 +91,31 @@ def replay(settings: dict, store, *, ids=None, stage=None, department=None, dest
     if replayed:
         store.mark_dead_letters(replayed, "replayed", actor, reason + (f" (to {to})" if to else ""))
     return {"replayed": len(replayed), "skipped": skipped, "ids": replayed}
+
+
+def release_case(settings: dict, store, *, destination: str, case_no: str, actor: str, reason: str) -> dict:
+    """Let a held case go on without its dead head (its dead letter purged, or to be dealt
+    with later): the case's parked messages are delivered in order. The first of them
+    becomes the head and goes back on the queue; the worker delivers it, then the rest.
+    Safe to run again if it failed half-way."""
+    if not reason or not reason.strip():
+        raise ValueError("releasing a held case needs a reason")
+    hold = store.holds(destination, [case_no]).get(case_no)
+    if hold is None or hold["status"] == "retrying":
+        raise ValueError(f"case {case_no} is not held dead at {destination}")
+    parked = store.parked(destination, case_no)
+    if not parked:
+        store.give_up_head(destination, case_no, None, actor, reason)
+        return {"released": case_no, "parked": 0}
+    first = parked[0]
+    store.give_up_head(destination, case_no, first["message_id"], actor, reason)
+    conn = bus.connect(settings["broker_url"])
+    pub = bus.ConfirmingPublisher(conn)
+    try:
+        pub.publish(first["body"].encode("utf-8"), "", bus.names.destination_queue(destination),
+                    message_id=first["message_id"], headers=dict(first["headers"] or {}))
+        pub.flush()
+    finally:
+        pub.close()
+        conn.release()
+    return {"released": case_no, "parked": len(parked)}

@@ -81,6 +81,25 @@ class Resilience(StoreBase):
                                              {"head_message_id": head_message_id}, now)])
         return bool(changed)
 
+    def give_up_head(self, destination: str, case_no: str, new_head: str | None, actor: str, reason: str) -> bool:
+        """An operator gives up a dead head (e.g. its dead letter was purged): the hold is
+        released for ``new_head`` (the first parked message, which the caller puts back on
+        the queue) or, with nothing parked, removed. Only a dead hold, or one already
+        released by an earlier call, changes; returns whether one did."""
+        now = utcnow()
+        c = delivery_holds.c
+        where = (c.destination == destination, c.case_no == case_no, c.status.in_(("dead", "released")))
+        with self._write() as conn:
+            if new_head is None:
+                changed = conn.execute(delete(delivery_holds).where(*where)).rowcount
+            else:
+                changed = conn.execute(update(delivery_holds).where(*where).values(
+                    status="released", head_message_id=new_head, updated_at=now)).rowcount
+            if changed:
+                write_audit(conn, [audit_row(actor, "hold.give_up", f"{destination}/{case_no}", reason,
+                                             {"new_head_message_id": new_head}, now)])
+        return bool(changed)
+
     def hold_summary(self) -> dict[str, dict]:
         """{destination: {"retrying": n, "dead": n, "released": n, "parked": n}} for status."""
         out: dict[str, dict] = {}

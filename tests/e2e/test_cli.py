@@ -62,9 +62,12 @@ def test_pieces_run_alone_sims_load_run_verify_status(broker_url, tmp_path):
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         wait_until(lambda: tongban("verify", env=env).returncode == 0, timeout=90, interval=1, what="verify ok")
         report = json.loads(tongban("verify", "--json", env=env).stdout)
-        assert report["destinations"]["platform"]["delivered"] == 36
+        assert report["departments"]["commerce"]["platform"]["delivered"] == 36
+        assert report["departments"]["commerce"]["province"]["delivered"] == 24
         status = json.loads(tongban("status", "--json", env=env).stdout)
-        assert status["store"]["deliveries"] == {"platform": 36, "province": 24}
+        deliveries = status["store"]["deliveries"]
+        assert deliveries["platform"] == report["destinations"]["platform"]["delivered"]
+        assert deliveries["province"] == report["destinations"]["province"]["delivered"]
         assert {q["queue"] for q in status["queues"]} >= {"tongban.to.platform", "tongban.to.province"}
         hub.send_signal(signal.SIGTERM)
         assert hub.wait(30) == 0  # graceful stop

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from hub import bus
-from hub.ops.replay import replay
+from hub.ops.replay import release_case, replay
 from hub.ops.status import delivery_state
 from hub.ops.verify import verify
 from hub.runtime.runner import Hub, declare_topology
@@ -120,19 +120,28 @@ def test_attempts_travel_in_headers_across_a_restart_then_dead_letter_holds_and_
     assert store.audit_log("hold.release")[0]["target"] == f"platform/{stuck}"
 
 
-def test_refused_message_is_dead_lettered_at_once_and_holds_its_case(retry_settings, sims, monkeypatch):
+def test_refused_message_holds_its_case_until_an_operator_gives_it_up(retry_settings, sims, monkeypatch):
     dest = flaky.install(monkeypatch, retry_settings)
     cases = _load(sims, 5)
-    dest.refuse.add(cases[1])
+    refused = cases[1]
+    dest.refuse.add(refused)
     store = Store.open(retry_settings["db_url"])
     hub = Hub(retry_settings, store=store).start()
     try:
         dead = wait_until(lambda: store.list_dead_letters(stage="deliver"), timeout=30, what="the dead letter")
-        wait_until(lambda: len(store.parked("platform", cases[1])) == 2, timeout=30, what="the case parked")
-        _complete_others = wait_until(lambda: verify(retry_settings, store, hub.mappings)["destinations"][
-            "platform"]["delivered"] == 12, timeout=30, what="the other cases")
-        assert _complete_others
+        wait_until(lambda: len(store.parked("platform", refused)) == 2, timeout=30, what="the case parked")
+        wait_until(lambda: verify(retry_settings, store, hub.mappings)["destinations"]["platform"]["delivered"] == 12,
+                   timeout=30, what="the other cases")
+        assert dead[0]["attempts"] == 1 and "injected refusal" in dead[0]["reason"]
+        assert dest.calls_for(dest.targets[refused]) == ["refused"]
+        # The operator purges the refused message and lets the case go on without it.
+        store.mark_dead_letters([dead[0]["id"]], "purged", "tester", "refused for good")
+        assert release_case(retry_settings, store, destination="platform", case_no=refused, actor="tester",
+                            reason="refused for good")["parked"] == 2
+        wait_until(lambda: len([i for i in _received(sims) if i["case_no"] == refused]) == 2, timeout=30,
+                   what="the parked messages delivered")
     finally:
         hub.shutdown()
-    assert dead[0]["attempts"] == 1 and "injected refusal" in dead[0]["reason"]
-    assert dest.calls_for(dest.targets[cases[1]]) == ["refused"]
+    assert [i["sequence"] for i in _received(sims) if i["case_no"] == refused] == [2, 3]
+    assert store.list_holds() == [] and store.parked("platform", refused) == []
+    assert store.audit_log("hold.give_up")[0]["target"] == f"platform/{refused}"

@@ -46,6 +46,8 @@ def _register_builtin() -> None:
     register(SimSpec("commerce_new", CommerceNewSim, "TONGBAN_SIM_COMMERCE_NEW_PORT", 18091))
     from .ndrc import NdrcNewSim
     register(SimSpec("ndrc_new", NdrcNewSim, "TONGBAN_SIM_NDRC_NEW_PORT", 18092))
+    from .housing import HousingNewSim
+    register(SimSpec("housing_new", HousingNewSim, "TONGBAN_SIM_HOUSING_NEW_PORT", 18093))
     from .catalogue import CatalogueSim
     register(SimSpec("catalogue", CatalogueSim, "TONGBAN_SIM_CATALOGUE_PORT", 18087))
 

@@ -209,3 +209,25 @@ def _typed(cols, changes: dict) -> dict:
             value = Decimal(str(value))
         out[key] = value
     return out
+
+
+NEW_FILE = DEFAULT_FILE.with_name("sim_housing_new.db")
+
+
+class HousingNewSim(HousingSim):
+    """The cloud copy of the 前置库 for the dual-track period: the same seed, so the same cases,
+    in a database of its own (never the old one's, whatever TONGBAN_SIM_HOUSING_DB_URL says)."""
+    name = "housing_new"
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, seed: int | None = None, db_url: str | None = None):
+        tmp = None
+        if db_url is None:
+            if port == 0:
+                fd, tmp = tempfile.mkstemp(prefix="tongban-housing-new-", suffix=".db")
+                os.close(fd)
+                db_url = f"sqlite:///{tmp}"
+            else:
+                NEW_FILE.parent.mkdir(exist_ok=True)
+                db_url = os.environ.get("TONGBAN_SIM_HOUSING_NEW_DB_URL", "").strip() or f"sqlite:///{NEW_FILE}"
+        super().__init__(host, port, seed, db_url=db_url)
+        self._tmp = tmp

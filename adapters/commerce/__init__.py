@@ -5,6 +5,7 @@ import requests
 
 from hub.adapter import Adapter, CheckResult, ConfigSpec, Field
 
+from ..guard import DEFAULT_MAX_RECORD_BYTES
 from .sink import CommerceSink
 from .source import CommerceSource
 
@@ -21,10 +22,12 @@ class CommerceAdapter(Adapter):
         Field("page_size", "records fetched per call", type=int, default=200, example=200),
         Field("poll_interval", "seconds between polls when the feed is drained", type=float, default=1.0),
         Field("timeout", "seconds before a call counts as failed", type=float, default=10.0),
+        Field("max_record_bytes", "a record larger than this (as JSON, UTF-8) is dead-lettered at stage decode",
+              type=int, default=DEFAULT_MAX_RECORD_BYTES, example=65536),
     ))
 
     def source(self) -> CommerceSource:
-        return CommerceSource(self.config["url"], self.config["timeout"])
+        return CommerceSource(self.config["url"], self.config["timeout"], self.config["max_record_bytes"])
 
     def sink(self) -> CommerceSink:
         return CommerceSink(self.name, self.config["url"], self.config["timeout"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from hub.adapter import Adapter, CheckResult, ConfigSpec, Field
 
+from ..guard import DEFAULT_MAX_RECORD_BYTES
 from .client import CallFailed, SoapClient
 from .sink import NdrcSink
 from .source import NdrcSource
@@ -30,6 +31,8 @@ class NdrcAdapter(Adapter):
               default=10.0),
         Field("attempts", "tries of one page before the source reports the system unavailable", type=int,
               default=3),
+        Field("max_record_bytes", "a change record larger than this (as JSON, UTF-8, projectInfo included) is "
+              "dead-lettered at stage decode", type=int, default=DEFAULT_MAX_RECORD_BYTES, example=65536),
     ))
 
     @property
@@ -37,7 +40,7 @@ class NdrcAdapter(Adapter):
         return self.config["wsdl"] or f"{self.config['url'].rstrip('/')}{SERVICE_PATH}?wsdl"
 
     def source(self) -> NdrcSource:
-        return NdrcSource(self.wsdl, self.config["timeout"], self.config["attempts"])
+        return NdrcSource(self.wsdl, self.config["timeout"], self.config["attempts"], self.config["max_record_bytes"])
 
     def sink(self) -> NdrcSink:
         return NdrcSink(self.name, self.wsdl, self.config["timeout"])

@@ -7,6 +7,8 @@ a dropped connection, a timeout, an HTTP error page or a cut-off envelope may pa
 soap:Client fault says our request is wrong and will stay wrong."""
 from __future__ import annotations
 
+import logging
+
 import requests
 import zeep
 import zeep.exceptions
@@ -14,6 +16,28 @@ from lxml import etree
 from zeep.transports import Transport
 
 OPERATIONS = ("QueryProjectChanges", "SubmitApplication")
+# Said explicitly rather than left to zeep's defaults: a response or WSDL with a DOCTYPE is
+# refused (no legitimate SOAP message has one: XXE, entity bombs and external DTDs arrive that
+# way), entities are never expanded, nothing external is fetched, and libxml2 keeps its limits
+# on depth and text size (no huge_tree). XInclude is never processed (zeep never calls it).
+XML_SETTINGS = zeep.Settings(strict=True, forbid_dtd=True, forbid_entities=True, forbid_external=True,
+                             xml_huge_tree=False)
+
+
+class _NoValuesInTracebacks(logging.Filter):
+    """zeep logs a value it cannot read as its type (an ID number in an xs:int) with a traceback
+    whose last line echoes the value, unmasked (the hub's masking filter sees the message only):
+    keep the message and the exception's type."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info:
+            record.msg = f"{record.getMessage()} ({record.exc_info[0].__name__}; the value is not shown)"
+            record.args = None
+            record.exc_info = record.exc_text = None
+        return True
+
+
+logging.getLogger("zeep.xsd.types.simple").addFilter(_NoValuesInTracebacks())
 
 
 class CallFailed(Exception):
@@ -33,7 +57,7 @@ class SoapClient:
     def service(self):
         if self._service is None:
             try:
-                client = zeep.Client(self.wsdl, transport=Transport(
+                client = zeep.Client(self.wsdl, settings=XML_SETTINGS, transport=Transport(
                     session=self.session, timeout=self.timeout, operation_timeout=self.timeout))
                 service = client.service
                 for name in OPERATIONS:  # a WSDL of another service fails here, not mid-poll

@@ -12,19 +12,23 @@ from zeep.helpers import serialize_object
 
 from hub.adapter import RawRecord
 
+from ..guard import DEFAULT_MAX_RECORD_BYTES, checked, parse_int
 
-def decode(change) -> RawRecord:
+
+def decode(change, limit: int = DEFAULT_MAX_RECORD_BYTES, position: int = 1) -> RawRecord:
     data = {k: v for k, v in serialize_object(change, dict).items() if v is not None}
-    key = str(data.get("changeId", ""))
     info = data.pop("projectInfo", None)
     error = None
     if info is None:
         error = "projectInfo is missing"
     else:
         try:
-            project = json.loads(info)
+            project = json.loads(info, parse_int=parse_int)
+        except RecursionError:
+            error = f"projectInfo is nested deeper than a JSON parser allows ({len(info)} characters)"
         except ValueError as exc:
-            error = f"projectInfo is not valid JSON ({exc.msg} at character {exc.pos} of {len(info)})"
+            error = (f"projectInfo is not valid JSON ({exc.msg} at character {exc.pos} of {len(info)})"
+                     if isinstance(exc, json.JSONDecodeError) else f"projectInfo is not valid JSON ({exc})")
         else:
             if isinstance(project, dict):
                 data["project"] = project
@@ -32,9 +36,8 @@ def decode(change) -> RawRecord:
                 error = "projectInfo is not a JSON object"
         if error:
             data["projectInfo"] = info  # kept as received, for the dead letter
-    if not key:
-        error = error or "record has no changeId"
-    return RawRecord(key=key or "(no changeId)", data=data, raw=json.dumps(data, ensure_ascii=False), error=error)
+    # checked(): the size limit, text that is not Unicode (a "\ud800" inside projectInfo), the key
+    return checked(data, data.get("changeId"), key_name="changeId", position=position, limit=limit, error=error)
 
 
 def cursor_of(record: RawRecord) -> dict | None:

@@ -11,6 +11,7 @@ from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponen
 from hub.adapter import Page, SourceUnavailable
 
 from .client import CallFailed, SoapClient
+from ..guard import DEFAULT_MAX_RECORD_BYTES
 from .records import cursor_of, decode
 
 START = {"updatedSince": "", "afterId": 0}
@@ -21,8 +22,10 @@ def _transient(exc: BaseException) -> bool:
 
 
 class NdrcSource:
-    def __init__(self, wsdl: str, timeout: float = 10.0, attempts: int = 3):
+    def __init__(self, wsdl: str, timeout: float = 10.0, attempts: int = 3,
+                 max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES):
         self.client = SoapClient(wsdl, timeout)
+        self.max_record_bytes = max_record_bytes
         self._query = retry(retry=retry_if_exception(_transient), stop=stop_after_attempt(attempts),
                             wait=wait_exponential(multiplier=0.1, max=1.0), reraise=True)(self._query_once)
 
@@ -37,8 +40,8 @@ class NdrcSource:
         except CallFailed as exc:
             raise SourceUnavailable(f"ndrc project approval system: {exc.reason}") from None
         records, last = [], cursor
-        for change in result.change or []:
-            record = decode(change)
+        for i, change in enumerate(result.change or [], 1):
+            record = decode(change, self.max_record_bytes, i)
             records.append(record)
             last = cursor_of(record) or last
         return Page(records=records, cursor=last, has_more=bool(result.hasMore))

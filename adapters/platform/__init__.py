@@ -2,12 +2,12 @@
 online, pulled by the hub and sent down to the department that owns each item."""
 from __future__ import annotations
 
-import json
-
 import requests
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from hub.adapter import Adapter, CheckResult, ConfigSpec, Field, Page, RawRecord, SourceUnavailable
+from hub.adapter import Adapter, CheckResult, ConfigSpec, Field, Page, SourceUnavailable
+
+from ..guard import DEFAULT_MAX_RECORD_BYTES, checked, page_json
 
 
 class _Transient(Exception):
@@ -15,39 +15,46 @@ class _Transient(Exception):
 
 
 class PlatformApplicationSource:
-    def __init__(self, url: str, timeout: float):
+    def __init__(self, url: str, timeout: float, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES):
         self.url = url.rstrip("/")
         self.timeout = timeout
+        self.max_record_bytes = max_record_bytes
         self.session = requests.Session()
         self.session.trust_env = False
 
     @retry(retry=retry_if_exception_type(_Transient), stop=stop_after_attempt(3),
            wait=wait_exponential(multiplier=0.1, max=1.0), reraise=True)
-    def _get(self, after: int, limit: int) -> dict:
+    def _get(self, after: int, limit: int) -> tuple[dict, str]:
         try:
             resp = self.session.get(f"{self.url}/api/v1/applications/feed",
                                     params={"afterSeq": after, "pageSize": limit}, timeout=self.timeout)
             if resp.status_code >= 500:
                 raise _Transient(f"platform answered HTTP {resp.status_code}")
             resp.raise_for_status()
-            body = resp.json()
-        except (requests.RequestException, ValueError) as exc:
+            body, charset = page_json(resp.content, resp.headers.get("Content-Type"))
+        except (requests.RequestException, ValueError, RecursionError) as exc:
             raise _Transient(f"platform feed unavailable: {exc.__class__.__name__}") from None
         if not isinstance(body, dict) or not isinstance(body.get("items"), list):
             raise _Transient("platform feed page has no items list")
-        return body
+        return body, charset
 
     def fetch(self, cursor: dict | None, limit: int) -> Page:
         after = int((cursor or {}).get("afterSeq", 0))
         try:
-            body = self._get(after, limit)
+            body, charset = self._get(after, limit)
         except _Transient as exc:
             raise SourceUnavailable(str(exc)) from None
         records = []
-        for item in body["items"]:
-            records.append(RawRecord(key=str(item.get("applyNo", item.get("seq"))), data=item,
-                                     raw=json.dumps(item, ensure_ascii=False)))
-            after = max(after, int(item.get("seq", after)))
+        for i, item in enumerate(body["items"], 1):
+            # A broken item is dead-lettered (stage decode), never skipped or allowed to stop the page.
+            key = item.get("applyNo", item.get("seq")) if isinstance(item, dict) else None
+            records.append(checked(item, key, key_name="applyNo", position=i, limit=self.max_record_bytes,
+                                   charset=charset))
+            seq = item.get("seq") if isinstance(item, dict) else None
+            if isinstance(seq, str) and seq.isdecimal() and seq.isascii() and len(seq) <= 18:
+                seq = int(seq)
+            if isinstance(seq, int) and not isinstance(seq, bool):   # garbage never moves the cursor
+                after = max(after, seq)
         return Page(records=records, cursor={"afterSeq": after}, has_more=bool(body.get("hasMore")))
 
     def close(self) -> None:
@@ -64,10 +71,12 @@ class PlatformAdapter(Adapter):
         Field("page_size", "applications fetched per call", type=int, default=100),
         Field("poll_interval", "seconds between polls when the feed is drained", type=float, default=1.0),
         Field("timeout", "seconds before a call counts as failed", type=float, default=10.0),
+        Field("max_record_bytes", "an application larger than this (as JSON, UTF-8) is dead-lettered at "
+              "stage decode", type=int, default=DEFAULT_MAX_RECORD_BYTES, example=65536),
     ))
 
     def source(self) -> PlatformApplicationSource:
-        return PlatformApplicationSource(self.config["url"], self.config["timeout"])
+        return PlatformApplicationSource(self.config["url"], self.config["timeout"], self.config["max_record_bytes"])
 
     def check(self) -> CheckResult:
         try:

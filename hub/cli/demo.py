@@ -81,8 +81,9 @@ def dualtrack_setup(settings: dict, urls: dict) -> list[str]:
                 and (settings["adapters"][n].get("tracks") or {}).get("new")]
     settings["dualtrack"] = {"lag_window": 5, "departments": {d: {"mode": "shadow"} for d in compared}}
     for dept in compared:
-        requests.post(urls[f"{dept}_new"] + "/_admin/drift", json=DEMO_DRIFT.get(dept, {}),
-                      timeout=10).raise_for_status()
+        if dept in DEMO_DRIFT:
+            requests.post(urls[f"{dept}_new"] + "/_admin/drift", json=DEMO_DRIFT[dept],
+                          timeout=10).raise_for_status()
     return compared
 
 

@@ -11,6 +11,7 @@ A field spec is a dict with any of:
 A bare string is shorthand for {path: <string>}."""
 from __future__ import annotations
 
+import re
 from typing import Any, Callable
 
 from hub.model.masking import mask_value
@@ -18,6 +19,21 @@ from hub.model.masking import mask_value
 from .transforms import _FULLWIDTH, TRANSFORMS, TransformError
 
 _MISSING = object()
+# NUL and the other C0 controls (tab, LF and CR are text) and lone surrogates (what bytes that
+# were not valid in the declared encoding become under surrogateescape, or a JSON "\ud800"):
+# not text in any legacy system, refused by PostgreSQL (NUL) and by XML 1.0 destinations.
+_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+
+
+def _not_text(char: str, pos: int) -> str:
+    code = ord(char)
+    if code == 0:
+        what = "a NUL character (U+0000)"
+    elif code < 0x20:
+        what = f"the control character U+{code:04X}"
+    else:
+        what = f"a lone surrogate U+{code:04X} (bytes that were not valid in the declared encoding?)"
+    return f"contains {what} at position {pos}; not text"
 
 
 class FieldError(ValueError):
@@ -81,6 +97,10 @@ def compile_field(target: str, spec: Any, code_tables: dict[str, dict]) -> Calla
 
     def field(rec):
         value = get(rec)
+        if isinstance(value, str) and not value.isprintable():   # fast path: most text is printable
+            bad = _NOT_TEXT.search(value)
+            if bad:
+                raise FieldError(source, _not_text(bad.group(), bad.start()), None)
         # null_values are compared trimmed ("长期 " is 长期); lists and objects are never "null values".
         if value is _MISSING or (isinstance(value, str) and value.strip() in nulls):
             value = None

@@ -5,6 +5,7 @@ Dates avoid strptime on the hot path: fromisoformat covers the common
 ("2026/3/5 8:00", "2026年3月5日")."""
 from __future__ import annotations
 
+import math
 import re
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
@@ -60,6 +61,8 @@ def none_if_empty(v):
 
 
 def to_int(v):
+    if isinstance(v, bool):   # JSON true/false is not a step number, though Python counts it an int
+        raise TransformError("not a whole number (a true/false value)")
     if v is None or isinstance(v, int):
         return v
     try:
@@ -74,18 +77,30 @@ def to_decimal_str(v):
         return None
     try:
         d = Decimal(str(v).strip().replace(",", ""))
-    except InvalidOperation:
+        if not d.is_finite():
+            raise TransformError("not a decimal number (NaN or infinity)")
+        # "1E+999999" is a valid Decimal whose plain text is a megabyte of zeros; no amount
+        # of money or land comes near 10^40.
+        if d and not -_DECIMAL_RANGE <= d.adjusted() <= _DECIMAL_RANGE:
+            raise TransformError(f"decimal number out of range (beyond 10^±{_DECIMAL_RANGE})")
+        return format(d.normalize(), "f")
+    except ArithmeticError:   # InvalidOperation, Overflow (an exponent past the context's limit)
         raise TransformError("not a decimal number") from None
-    return format(d.normalize(), "f")
+
+
+_DECIMAL_RANGE = 40
 
 
 def to_float(v):
     if v is None:
         return None
     try:
-        return float(str(v).strip().replace(",", ""))
+        f = float(str(v).strip().replace(",", ""))
     except ValueError:
         raise TransformError("not a number") from None
+    if not math.isfinite(f):
+        raise TransformError("not a number (NaN or infinity)")
+    return f
 
 
 def to_str(v):
@@ -115,7 +130,10 @@ def parse_datetime(v) -> datetime | None:
                               int((frac + "000000")[:6]))
         except ValueError as exc:
             raise TransformError(f"impossible date: {exc}") from None
-    return _localise(parsed)
+    try:
+        return _localise(parsed)
+    except OverflowError:   # 9999-12-31T23:00-12:00 is in year 10000 in Shanghai
+        raise TransformError("impossible date: out of range once shown in Asia/Shanghai") from None
 
 
 def parse_date(v) -> datetime | None:

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import re
 
-_PHONE = re.compile(r"(?<!\d)(1\d{2})\d{4}(\d{4})(?!\d)")
-_RESIDENT_ID = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[0-9Xx])(?![0-9A-Za-z])")
+# \d is any decimal digit, full-width ones (０-９) included: legacy desks type those.
+# A mobile number may carry the country code (+86, 86) and be grouped 3-4-4 by spaces or dashes.
+_PHONE = re.compile(r"(?<!\d)((?:\+?[8８][6６][- ]?)?[1１]\d{2})[- ]?\d{4}[- ]?(\d{4})(?!\d)")
+_RESIDENT_ID = re.compile(r"(?<![0-9A-Za-z０-９Ａ-Ｚａ-ｚ])(\d{6})\d{8}(\d{3}[0-9Xx０-９Ｘｘ])(?![0-9A-Za-z０-９Ａ-Ｚａ-ｚ])")
 
 
 def mask_id(value: str | None) -> str | None:

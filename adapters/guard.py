@@ -1,0 +1,102 @@
+"""Checks a JSON-speaking adapter makes on each record before the hub takes it: a size limit,
+text that is really text, and a key that can name the record. A record that fails one is
+handed on with RawRecord.error, so the hub dead-letters it at stage "decode" and the rest
+of the page flows.
+
+Pages are decoded with errors="surrogateescape": bytes that are not valid in the encoding
+the page declares (GB18030 text in a feed that says UTF-8) survive as lone surrogates
+instead of turning silently into U+FFFD, and the record holding them is refused here,
+naming the field and the bytes. (Used by commerce, platform and ndrc; a candidate for
+hub/adapter/ if more adapters want it.)"""
+from __future__ import annotations
+
+import codecs
+import json
+from typing import Any
+
+from hub.adapter import RawRecord
+
+DEFAULT_MAX_RECORD_BYTES = 65536   # ~30 times a large record; keeps keys and case numbers
+#                                    (which travel in AMQP headers) far below the broker's frame_max
+MAX_KEY_CHARS = 200
+_GB = {"gbk", "gb2312", "cp936", "gb18030", "x-gbk", "euc-cn"}
+
+
+def page_json(content: bytes, content_type: str | None) -> tuple[Any, str]:
+    """(the JSON document, its charset) of a page in the charset its Content-Type names (UTF-8
+    if none, as RFC 8259 says). Raises ValueError (not JSON, unknown charset) or RecursionError (nested
+    deeper than the parser allows): the page as a whole is unreadable."""
+    charset = "utf-8"
+    for param in (content_type or "").split(";")[1:]:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset" and value.strip():
+            charset = value.strip().strip("\"'").lower()
+    if content.startswith(codecs.BOM_UTF8):
+        content, charset = content[3:], "utf-8"
+    try:
+        codec = "gb18030" if charset in _GB else codecs.lookup(charset).name
+    except LookupError:
+        raise ValueError(f"unknown charset {charset!r}") from None
+    return json.loads(content.decode(codec, "surrogateescape"), parse_int=parse_int), charset
+
+
+def parse_int(digits: str):
+    # Past Python's 4300-digit limit int() raises ValueError and the whole page would be
+    # unreadable: such a number is kept as its text, and only its record fails.
+    return int(digits) if len(digits) <= 4000 else digits
+
+
+def _first_surrogate(value: Any) -> tuple[str, str] | None:
+    """(dotted path, the offending text) of the first string holding a lone surrogate; iterative,
+    so a deeply nested record cannot exhaust the stack."""
+    stack = [("", value)]
+    while stack:
+        path, v = stack.pop()
+        if isinstance(v, str):
+            try:
+                v.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                return path or "(record)", v[exc.start:exc.end]
+        elif isinstance(v, dict):
+            stack.extend((f"{path}.{k}" if path else str(k), x) for k, x in reversed(list(v.items())))
+        elif isinstance(v, list):
+            stack.extend((f"{path}.{i}" if path else str(i), x) for i, x in reversed(list(enumerate(v))))
+    return None
+
+
+def _not_text(bad: str, charset: str) -> str:
+    raw = bytes(ord(c) - 0xDC00 for c in bad if 0xDC80 <= ord(c) <= 0xDCFF)
+    if raw:
+        return f"bytes {raw[:8].hex(' ')} are not valid {charset} (the encoding the system declares)"
+    return f"holds a lone surrogate U+{ord(bad[0]):04X}, which is not text"
+
+
+def checked(item: Any, key: Any, *, key_name: str, position: int, limit: int, charset: str = "utf-8",
+            error: str | None = None) -> RawRecord:
+    """The RawRecord for one decoded JSON record, with .error set when the hub must not take it."""
+    if isinstance(key, bool) or not isinstance(key, (str, int)) or key == "":
+        shown = "missing" if key in (None, "") else f"a JSON {type(key).__name__}, not a number or text"
+        name, error = f"(item {position} of the page: no usable {key_name})", error or f"{key_name} is {shown}"
+    else:
+        name = str(key)
+        if len(name) > MAX_KEY_CHARS:
+            error = error or f"{key_name} is {len(name)} characters long; not a record key"
+            name = f"{name[:40]}…({len(name)} characters)"
+    if not isinstance(item, dict):
+        error = error or f"item {position} of the page is a JSON {type(item).__name__}, not an object"
+    try:
+        raw = json.dumps(item, ensure_ascii=False)
+    except RecursionError:
+        raw = json.dumps({"unkept": f"{key_name} {name}: nested too deeply to keep"}, ensure_ascii=False)
+        error = error or "the record is nested too deeply"
+    try:
+        size = len(raw.encode("utf-8"))
+    except UnicodeEncodeError:
+        raw = json.dumps(item)   # \\udcxx escapes: the text as received, and storable
+        size = len(raw)
+        path, bad = _first_surrogate(item) or ("(record)", "\udc00")
+        error = error or f"{path}: {_not_text(bad, charset)}"
+    if size > limit:
+        error = f"record is {size} bytes, over the limit of {limit} bytes (max_record_bytes)"
+    data = item if isinstance(item, dict) else {}
+    return RawRecord(key=name, data=data, raw=raw, error=error)

@@ -94,8 +94,9 @@ def test_start_all_on_ephemeral_ports(http):
 
 
 def test_python_m_sims_prints_urls_and_stops_on_sigterm(http):
-    env = {**os.environ, "TONGBAN_SIM_COMMERCE_PORT": "0", "TONGBAN_SIM_PLATFORM_PORT": "0",
-           "TONGBAN_SIM_PROVINCE_PORT": "0"}
+    from sims.cluster import REGISTRY
+    # every simulator on a free port: a fixed one may be held by a demo or another run
+    env = {**os.environ, **{spec.port_env: "0" for spec in REGISTRY.values()}}
     proc = subprocess.Popen([sys.executable, "-m", "sims", "--load", "2"], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, text=True)
     try:

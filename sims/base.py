@@ -306,3 +306,23 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format, *args):  # noqa: A002 - signature fixed by the base class
         pass
+
+
+def load_request(req: Request, max_load: int) -> tuple[dict, int, int]:
+    """The body of every simulator's POST /_admin/load: {"cases": N, "bad": K, ...}.
+    Returns (body, cases, bad); the rest of the body is the simulator's own options."""
+    body = req.json() or {}
+    if not isinstance(body, dict):
+        raise HttpError(400, "body must be a JSON object")
+    counts = []
+    for key, default in (("cases", None), ("bad", 0)):
+        value = body.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= max_load:
+            raise HttpError(400, f"{key} must be an integer between 0 and {max_load}", field=key)
+        counts.append(value)
+    return body, counts[0], counts[1]
+
+
+def list_response(items: list) -> Response:
+    """The shape of every /_admin/ listing."""
+    return json_response({"count": len(items), "items": items})

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from . import commerce_applications, drift
-from .base import HttpError, Request, Response, SimServer, json_response
+from .base import HttpError, Request, Response, SimServer, json_response, list_response, load_request
 from .commerce_data import CaseFactory
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -124,34 +124,19 @@ class CommerceSim(SimServer):
         return json_response({"items": items, "hasMore": has_more})
 
     def admin_load(self, req: Request) -> Response:
-        body = req.json() or {}
-        if not isinstance(body, dict):
-            raise HttpError(400, "body must be a JSON object")
-        counts = {}
-        for key, default in (("cases", None), ("bad", 0)):
-            value = body.get(key, default)
-            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_LOAD:
-                raise HttpError(400, f"{key} must be an integer between 0 and {MAX_LOAD}", field=key)
-            counts[key] = value
-        return json_response(self.load(counts["cases"], counts["bad"]))
+        body, cases, bad = load_request(req, MAX_LOAD)
+        return json_response(self.load(cases, bad))
 
     def admin_drift(self, req: Request) -> Response:
-        body = req.json() or {}
-        try:
-            self.drift = drift.validate(dict(body))
-        except ValueError as exc:
-            raise HttpError(400, str(exc)) from None
-        return json_response({"drift": self.drift})
+        return json_response(drift.set_drift(self, req.json()))
 
     def admin_events(self, req: Request) -> Response:
         with self.lock:
-            items = list(self.events)
-        return json_response({"count": len(items), "items": items})
+            return list_response(list(self.events))
 
     def admin_cases(self, req: Request) -> Response:
         with self.lock:
-            items = list(self.cases)
-        return json_response({"count": len(items), "items": items})
+            return list_response(list(self.cases))
 
 
 class CommerceNewSim(CommerceSim):

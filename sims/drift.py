@@ -85,3 +85,13 @@ def apply(rows: list[dict], drift: dict, keys: dict | None = None) -> list[dict]
             twin[k["seq"]] = last_seq[case] + 1   # the decision recorded again, as one more step
             out.append(twin)
     return out
+
+
+def set_drift(sim, body) -> dict:
+    """POST /_admin/drift for any simulator that applies drift on load."""
+    from .base import HttpError
+    try:
+        sim.drift = validate(dict(body or {}))
+    except (TypeError, ValueError) as exc:
+        raise HttpError(400, str(exc)) from None
+    return {"drift": sim.drift}

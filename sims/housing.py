@@ -19,7 +19,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from . import housing_feed
-from .base import HttpError, Request, Response, SimServer, json_response
+from .base import HttpError, Request, Response, SimServer, json_response, load_request
 from .housing_data import BAD_KINDS, HousingFactory
 from .housing_inbox import Inbox
 from .housing_schema import TABLES, make_engine, recreate
@@ -139,16 +139,8 @@ class HousingSim(SimServer):
 
     # --- routes ----------------------------------------------------------------------
     def admin_load(self, req: Request) -> Response:
-        body = req.json() or {}
-        if not isinstance(body, dict):
-            raise HttpError(400, "body must be a JSON object")
-        counts = {}
-        for key, default in (("cases", None), ("bad", 0)):
-            value = body.get(key, default)
-            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_LOAD:
-                raise HttpError(400, f"{key} must be an integer between 0 and {MAX_LOAD}", field=key)
-            counts[key] = value
-        return json_response(self.load(counts["cases"], counts["bad"]))
+        body, cases, bad = load_request(req, MAX_LOAD)
+        return json_response(self.load(cases, bad))
 
     def admin_events(self, req: Request) -> Response:
         with self.lock:

@@ -18,7 +18,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from . import drift
-from .base import HttpError, Request, Response, SimServer, json_response
+from .base import HttpError, Request, Response, SimServer, json_response, list_response, load_request
 from .catalogue_data import codes_for
 from .codes import USCC_ALPHABET, resident_id_check, uscc_check
 from .ndrc_data import BAD_KINDS, CERT_TYPE_PERSON, CERT_TYPE_USCC, CaseFactory
@@ -182,36 +182,22 @@ class NdrcSim(SimServer):
             return json_response({**result, "gateway_rate": self.gateway_rate})
 
     def admin_load(self, req: Request) -> Response:
-        body = req.json() or {}
-        if not isinstance(body, dict):
-            raise HttpError(400, "body must be a JSON object")
-        counts = {}
-        for key, default in (("cases", None), ("bad", 0)):
-            value = body.get(key, default)
-            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_LOAD:
-                raise HttpError(400, f"{key} must be an integer between 0 and {MAX_LOAD}", field=key)
-            counts[key] = value
+        body, cases, bad = load_request(req, MAX_LOAD)
         kinds = body.get("bad_kinds") or list(BAD_KINDS)
         if not isinstance(kinds, list) or not kinds or any(k not in BAD_KINDS for k in kinds):
             raise HttpError(400, f"bad_kinds must be a list drawn from {list(BAD_KINDS)}", field="bad_kinds")
-        return json_response(self.load(counts["cases"], counts["bad"], tuple(kinds)))
+        return json_response(self.load(cases, bad, tuple(kinds)))
 
     def admin_drift(self, req: Request) -> Response:
-        try:
-            self.drift = drift.validate(dict(req.json() or {}))
-        except ValueError as exc:
-            raise HttpError(400, str(exc)) from None
-        return json_response({"drift": self.drift})
+        return json_response(drift.set_drift(self, req.json()))
 
     def admin_events(self, req: Request) -> Response:
         with self.lock:
-            items = list(self.changes)
-        return json_response({"count": len(items), "items": items})
+            return list_response(list(self.changes))
 
     def admin_cases(self, req: Request) -> Response:
         with self.lock:
-            items = list(self.cases)
-        return json_response({"count": len(items), "items": items})
+            return list_response(list(self.cases))
 
     def admin_applications(self, req: Request) -> Response:
         with self.lock:

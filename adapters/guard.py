@@ -79,6 +79,9 @@ def checked(item: Any, key: Any, *, key_name: str, position: int, limit: int, ch
         name, error = f"(item {position} of the page: no usable {key_name})", error or f"{key_name} is {shown}"
     else:
         name = str(key)
+        if not name.isprintable():   # NUL, controls, lone surrogates: shown escaped, refused
+            name = ascii(name)[1:-1]
+            error = error or f"{key_name} is not text"
         if len(name) > MAX_KEY_CHARS:
             error = error or f"{key_name} is {len(name)} characters long; not a record key"
             name = f"{name[:40]}…({len(name)} characters)"
@@ -99,4 +102,8 @@ def checked(item: Any, key: Any, *, key_name: str, position: int, limit: int, ch
     if size > limit:
         error = f"record is {size} bytes, over the limit of {limit} bytes (max_record_bytes)"
     data = item if isinstance(item, dict) else {}
+    if error:
+        # Not mapped, only looked at for its case number (which travels in a header): short,
+        # clean text only, so a refused record cannot carry its poison into headers or the store.
+        data = {k: v for k, v in data.items() if isinstance(v, str) and len(v) <= 64 and v.isprintable()}
     return RawRecord(key=name, data=data, raw=raw, error=error)

@@ -96,16 +96,14 @@ def settings(broker_url, sims, tmp_path):
 
 
 def hub_env(settings: dict) -> dict:
-    """Environment for a `tongban run` subprocess with the same settings."""
-    env = dict(os.environ)
-    env.update({
-        "TONGBAN_BROKER_URL": settings["broker_url"],
-        "TONGBAN_DB_URL": settings["db_url"],
-        "TONGBAN__ADAPTERS__COMMERCE__URL": settings["adapters"]["commerce"]["url"],
-        "TONGBAN__ADAPTERS__COMMERCE__POLL_INTERVAL": "0.1",
-        "TONGBAN__DESTINATIONS__PLATFORM__URL": settings["destinations"]["platform"]["url"],
-        "TONGBAN__DESTINATIONS__PROVINCE__WSDL": settings["destinations"]["province"]["wsdl"],
-        "TONGBAN__CONSUMER__BACKOFF_INITIAL": "0.2",
-        "TONGBAN__CONSUMER__BACKOFF_MAX": "1.0",
-    })
+    """Environment for a `tongban run` subprocess with exactly these settings: they are written
+    to a file of their own (TONGBAN_CONFIG), so every adapter points at this test's simulators
+    and none at whatever may hold the fixed ports."""
+    import tempfile
+    import yaml
+    fd, path = tempfile.mkstemp(prefix="tongban-test-", suffix=".yaml")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        yaml.safe_dump(settings, fh, allow_unicode=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TONGBAN")}
+    env["TONGBAN_CONFIG"] = path
     return env

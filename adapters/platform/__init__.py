@@ -47,7 +47,7 @@ class PlatformApplicationSource:
         records = []
         for i, item in enumerate(body["items"], 1):
             # A broken item is dead-lettered (stage decode), never skipped or allowed to stop the page.
-            key = item.get("applyNo", item.get("seq")) if isinstance(item, dict) else None
+            key = item.get("applyNo") if isinstance(item, dict) else None
             records.append(checked(item, key, key_name="applyNo", position=i, limit=self.max_record_bytes,
                                    charset=charset))
             seq = item.get("seq") if isinstance(item, dict) else None

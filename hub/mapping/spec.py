@@ -6,11 +6,14 @@ A field spec is a dict with any of:
   transform: a name or list of names from transforms.TRANSFORMS, applied in order;
   null_values: source values meaning "none" (e.g. 长期 for an open-ended validity);
   code_table: name of a table in the file's code_tables (applied after transforms);
+  pattern: a regular expression the transformed value must match whole (codes with a
+           known layout: 宗地代码, 项目代码), else the record is refused naming the field;
   default: used when the value is missing or none;
   required: true makes a missing value an error.
 A bare string is shorthand for {path: <string>}."""
 from __future__ import annotations
 
+import re
 import re
 from typing import Any, Callable
 
@@ -68,7 +71,8 @@ def compile_field(target: str, spec: Any, code_tables: dict[str, dict]) -> Calla
         spec = {"path": spec}
     if not isinstance(spec, dict):
         raise ValueError(f"field {target}: spec must be a path string or a mapping, got {type(spec).__name__}")
-    unknown = set(spec) - {"path", "const", "transform", "null_values", "code_table", "default", "required"}
+    unknown = set(spec) - {"path", "const", "transform", "null_values", "code_table", "default", "required",
+                           "pattern"}
     if unknown:
         raise ValueError(f"field {target}: unknown keys {sorted(unknown)}")
     if "const" in spec:
@@ -91,6 +95,10 @@ def compile_field(target: str, spec: Any, code_tables: dict[str, dict]) -> Calla
         if spec["code_table"] not in code_tables:
             raise ValueError(f"field {target}: code table {spec['code_table']!r} is not defined")
         table = {str(k): v for k, v in code_tables[spec["code_table"]].items()}
+    try:
+        pattern = re.compile(spec["pattern"]) if "pattern" in spec else None
+    except (re.error, TypeError) as exc:
+        raise ValueError(f"field {target}: pattern is not a valid regular expression: {exc}") from None
     has_default = "default" in spec
     default = spec.get("default")
     required = bool(spec.get("required", False))
@@ -111,6 +119,8 @@ def compile_field(target: str, spec: Any, code_tables: dict[str, dict]) -> Calla
                     value = step(value)
             except TransformError as exc:
                 raise FieldError(f"{source}", str(exc), original) from None
+            if value is not None and pattern is not None and not pattern.fullmatch(str(value)):
+                raise FieldError(source, f"does not match the expected format {pattern.pattern}", original)
             if value is not None and table is not None:
                 key = str(value)
                 if key not in table:
@@ -143,7 +153,10 @@ def compile_template(template: str) -> Callable[[dict], str]:
                 v = p(rec)
                 if v is _MISSING or v is None:
                     raise FieldError(template, "a key field of the record is missing")
-                out.append(str(v))
+                v = str(v)
+                if not v.isprintable() and (bad := _NOT_TEXT.search(v)):   # a key names the record in
+                    raise FieldError(template, _not_text(bad.group(), bad.start()), None)   # logs and stores
+                out.append(v)
         return "".join(out)
     return render
 

@@ -99,7 +99,7 @@ class SourceWorker:
 
 
 def _case_of(data: dict) -> str | None:
-    for key in ("applyNo", "case_no", "caseNo", "SPSXSLBM"):
+    for key in ("applyNo", "case_no", "caseNo", "SPSXSLBM", "SLBH", "WWSLBH"):
         if isinstance(data.get(key), str):
             return data[key]
     return None

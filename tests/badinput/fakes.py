@@ -17,10 +17,10 @@ NDRC_WSDL_URL = "http://ndrc.test/services/ProjectApprovalService?wsdl"
 
 
 class Wire(BaseAdapter):
-    """Answers GET with `get_body` (a WSDL), anything else with `body`; counts the calls."""
+    """Answers with `body`, or a GET with `get_body` when one is given (a WSDL); counts the calls."""
 
     def __init__(self, body: bytes = b"", content_type: str = "application/json; charset=utf-8",
-                 get_body: bytes = b"", status: int = 200):
+                 get_body: bytes | None = None, status: int = 200):
         super().__init__()
         self.body, self.content_type, self.get_body, self.status = body, content_type, get_body, status
         self.calls = 0
@@ -29,7 +29,7 @@ class Wire(BaseAdapter):
         self.calls += 1
         resp = requests.Response()
         resp.request, resp.url = request, request.url
-        is_get = request.method == "GET"
+        is_get = request.method == "GET" and self.get_body is not None
         resp.status_code = 200 if is_get else self.status
         resp._content = self.get_body if is_get else self.body
         resp.headers["Content-Type"] = "text/xml; charset=utf-8" if is_get else self.content_type

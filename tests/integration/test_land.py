@@ -169,7 +169,7 @@ def test_one_bad_record_in_a_batch_is_dead_lettered_and_the_rest_flow(land_setti
         assert d["department"] == "land" and json.loads(d["payload"]) == row   # kept as read, for replay
         kind = bad[row["SLBH"]]
         if kind == "parcel":
-            assert d["stage"] == "map" and "ZDTZM" in d["reason"] and row["ZDTZM"] in d["reason"]
+                assert d["stage"] == "map" and "ZDDM" in d["reason"] and row["ZDDM"] in d["reason"]
         elif kind == "id":
             assert d["stage"] == "validate" and "applicant.id_number" in d["reason"]
             assert _clean(row["ZJH"]).upper() not in d["reason"]                # masked

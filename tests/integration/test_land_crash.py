@@ -36,6 +36,10 @@ def _start(settings, log_path):
     env.update({"TONGBAN__ADAPTERS__LAND__ENABLED": "true", "TONGBAN__ADAPTERS__LAND__OUTBOX": land["outbox"],
                 "TONGBAN__ADAPTERS__LAND__INBOX": land["inbox"], "TONGBAN__ADAPTERS__LAND__POLL_INTERVAL": "0.1",
                 "TONGBAN__ADAPTERS__LAND__PAGE_SIZE": str(PAGE)})
+    # Only land runs: hub_env carries no other department's endpoints, and their default
+    # ports may be held by another run's simulators.
+    env.update({f"TONGBAN__ADAPTERS__{other.upper()}__ENABLED": "false"
+                for other in settings["adapters"] if other != "land"})
     # stderr to a file: a pipe nobody reads would fill up and stall the hub
     return subprocess.Popen([sys.executable, "-m", "hub.cli.main", "run"], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=open(log_path, "ab"), start_new_session=True)

@@ -160,7 +160,7 @@ def _wait_complete(settings, store, timeout, workers) -> dict:
     # share this process: run it once for the targets, watch the ledger, then verify.
     deadline = time.monotonic() + timeout
     targets = {d: r["expected"] for d, r in verify(settings, store)["destinations"].items()}
-    report = None
+    report, counts = None, {}
     while time.monotonic() < deadline:
         counts = store.counts()["deliveries"]
         if all(counts.get(d, 0) >= n for d, n in targets.items()):

@@ -19,8 +19,10 @@ class Binding:
 
 
 def _destination_queue(destination: str, channel) -> Queue:
-    # Single active consumer: several hub processes may run; one consumes a queue at a
-    # time, in order, and another takes over when it dies (invariant 5, per-case order).
+    # One consumer at a time, in order (invariant 5, per-case order). The delivery loops
+    # see to it with a lock (take_lock below; hub/runtime/loops.py says why not by
+    # registering standby consumers); single active consumer stays as a second guard for
+    # any other consumer, and because a queue's arguments cannot change once declared.
     return Queue(
         names.destination_queue(destination),
         exchange=Exchange(names.EVENTS, type="topic", durable=True, channel=channel, no_declare=True),

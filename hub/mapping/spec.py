@@ -131,6 +131,9 @@ def compile_field(target: str, spec: Any, code_tables: dict[str, dict]) -> Calla
                 return default
             if required:
                 raise FieldError(source, "required value is missing")
+        elif required and isinstance(value, str) and not value.strip():
+            # A CSV column or an XML element that is there but empty: as missing as can be.
+            raise FieldError(source, "required value is empty")
         return value
     return field
 

@@ -7,9 +7,9 @@ a probe. A probe that fails reopens the breaker with a doubled cool-down and goe
 the head of the queue uncounted: a destination down for an afternoon must not
 dead-letter a quiet queue. A probe that succeeds closes it.
 
-The state is kept in the store, not only in memory: every hub process that may take the
-queue over (single active consumer) reads it, so a standby that becomes active respects
-an open breaker instead of finding the outage out with failures of its own, and
+The state is kept in the store, not only in memory: a hub process that takes the queue
+over (hub/runtime/loops.py: one process at a time holds it) starts from it, so it
+respects an open breaker instead of finding the outage out with failures of its own, and
 `tongban status` shows one state per destination."""
 from __future__ import annotations
 
@@ -52,8 +52,9 @@ class CircuitBreaker:
     # --- what the delivery loop asks --------------------------------------------------
     def mode(self) -> str:
         """closed (consume), open (do not), or half_open (consume one message, as a probe).
-        Reads the shared state, so another process's transition is seen here."""
-        self.refresh()
+        Reads the shared state (at most once a second: only the process that holds the
+        queue changes it), so a process taking the queue over starts from it."""
+        self.refresh(min_interval=1.0)
         if self.state == OPEN and self.probe_at is not None and _now() >= self.probe_at:
             self.state = HALF_OPEN
             self._save(reason=None)

@@ -6,7 +6,7 @@ dead-letter exchange (confirmed) or the parking lot in the store (committed).
 Invariant 4: the ledger (unique on message id and destination) skips what was delivered
 before a crash; the idempotency key covers the window between the destination's answer
 and the ledger's commit.
-Invariant 5: messages are handled in queue order by the queue's single active consumer;
+Invariant 5: messages are handled in queue order by the one process holding the queue;
 a message that must wait for a retry holds its case, and the case's later messages wait
 behind it (hub/runtime/hold.py).
 Invariant 7: a transient failure sends a copy counted one higher to a retry queue
@@ -59,8 +59,7 @@ class DeliveryWorker:
         bus.declare_retry_queues(conn, self.destination.name, self.policy.delays_ms)
 
     def handle(self, batch: list[Delivery]) -> None:
-        self.breaker.refresh()
-        if self.breaker.is_open:  # opened by another process while this one waited for the queue
+        if self.breaker.is_open:  # opened while this batch was being fetched
             raise BreakerOpen(self.destination.name)
         items: list[Item | None] = []
         for d in batch:

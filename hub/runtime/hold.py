@@ -1,8 +1,8 @@
 """Holds: per-case order (invariant 5) when a message has to wait for a retry.
 
-Choice made here, of the two the design allows: destination queues keep a single active
-consumer (several hub processes compete; one consumes a queue at a time, in order, and
-another takes over when it dies), and a failing message does not stop its queue. When
+Choice made here, of the two the design allows: one consumer per destination queue at
+a time (several hub processes compete for it; one consumes, in order, and another takes
+over when it dies: hub/runtime/loops.py), and a failing message does not stop its queue. When
 message n of a case fails transiently it goes to a retry queue and its case is *held* at
 that destination: later messages of the case that reach the worker are *parked* in the
 store, in arrival order, and acked there (the store is as durable as the queue). When n
@@ -17,8 +17,8 @@ refused outright) the hold turns *dead* and the parked messages stay parked: not
 the case is delivered until an operator replays n (`tongban dlq replay`), which releases
 the hold; the parked messages then follow n in order. `tongban status` shows the holds.
 
-The holds of a destination are written by its queue's single active consumer only (and
-by a replay, which turns dead into released), so a batch can change them in memory and
+The holds of a destination are written by the process that holds its queue only (and by
+an operator: a replay turns dead into released), so a batch can change them in memory and
 commit them with its ledger rows in one transaction (`Store.commit_delivery_batch`)."""
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Delivery under faults: holds on cases (invariant 5 with retries), the messages parked
 behind them, and the circuit breaker state of each destination.
 
-A destination queue has a single active consumer, so one process at a time writes the
+A destination queue is consumed by one process at a time, so one process writes the
 holds and parked messages of a destination; `commit_delivery_batch` writes a batch's
 ledger rows and its hold changes in one transaction, so a crash leaves either all of a
 batch's effects or none (and the batch is redelivered)."""

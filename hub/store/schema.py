@@ -268,8 +268,8 @@ dualtrack_mode_changes = Table(
 
 # --- delivery under faults (retries, holds, circuit breakers): see hub/runtime/hold.py ----
 # A case whose message n is waiting to be retried, or is dead, at one destination: its
-# later messages must wait (invariant 5). Only the destination queue's single active
-# consumer writes these rows, except a replay, which flips dead to released.
+# later messages must wait (invariant 5). Only the process holding the destination queue
+# writes these rows, except an operator's replay or release, which flip dead to released.
 delivery_holds = Table(
     "delivery_holds",
     metadata,

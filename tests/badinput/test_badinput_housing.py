@@ -1,0 +1,152 @@
+"""住建 前置库 (SPGL tables in a real SQLite database, read through SQLAlchemy): one bad
+column value per example, written into a freshly loaded case the way a department's own
+system would write it, then read by the real SpglSource (precheck, context joins, write-back
+of SJSCZT/SBYY), mapped and published by a real SourceWorker on the test broker.
+
+A context row (project, unit, 事项办理) that fails the exchange's checks is dead-lettered and
+written back SJSCZT=2, and its children wait for a corrected row (by design); everything of
+the other case flows. Known gaps of the adapter (not edited here) are the xfail tests."""
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import given, strategies as st
+
+from adapters.housing import HousingAdapter
+from sims.housing import HousingSim
+from sims.housing_schema import TABLES
+from tests.badinput.harness import BI, check, names_reason, pii_in
+from tests.badinput.mutations import MISSING, VALUES, bad_credit_codes, facts
+
+# (table, column, how the records the mappings read carry it)
+TARGETS = [
+    ("SPGL_XMSPSXBLXXXXB", "BLR", "BLR"), ("SPGL_XMSPSXBLXXXXB", "BLYJ", "BLYJ"),
+    ("SPGL_XMSPSXBLXXXXB", "BLCS", "BLCS"), ("SPGL_XMSPSXBLXXXXB", "DFSJZJ", "DFSJZJ"),
+    ("SPGL_XMSPSXBLXXXXB", "SPSXSLBM", "SPSXSLBM"), ("SPGL_XMSPSXPFWJXXB", "PFWH", "PFWH"),
+    ("SPGL_XMSPSXPFWJXXB", "PFWJBT", "PFWJBT"), ("SPGL_XMDWXXB", "DWTYSHXYDM", "JSDW.DWTYSHXYDM"),
+    ("SPGL_XMDWXXB", "DWMC", "JSDW.DWMC"), ("SPGL_XMJBXXB", "XMMC", "XM.XMMC"),
+    ("SPGL_XMJBXXB", "XZQHDM", "XZQHDM"), ("SPGL_XMSPSXBLXXB", "SPBMMC", "SPSX.SPBMMC"),
+    ("SPGL_XMSPSXBLXXB", "SPSXBM", "SPSX.SPSXBM"),
+]
+NOT_NULL = {"DFSJZJ", "XZQHDM", "XMMC"}
+KINDS = ("nul", "control", "huge", "bad_id", "garbage", "missing", "pii")
+LINK = {"SPGL_XMJBXXB": "XMDM", "SPGL_XMDWXXB": "XMDM"}   # the rest link by SPSXSLBM
+
+
+@pytest.fixture(scope="module")
+def housing():
+    sim = HousingSim(port=0, seed=21)     # its database only; the HTTP side is not started
+    yield sim, HousingAdapter({"db_url": sim.db_url}).source()
+    sim.stop()
+
+
+def names_of(rec):
+    return {rec.key, str(rec.data.get("DFSJZJ", ""))}
+
+
+def case_rows(sim, case_no: str) -> dict[str, list[dict]]:
+    """The rows of one generated case, by table (the project and unit through its XMDM)."""
+    with sim.engine.connect() as conn:
+        t = TABLES["SPGL_XMSPSXBLXXB"]
+        spsx = conn.execute(sa.select(t).where(t.c.SPSXSLBM == case_no)).mappings().first()
+        xmdm = conn.execute(sa.select(TABLES["SPGL_XMJBXXB"].c.XMDM).where(
+            TABLES["SPGL_XMJBXXB"].c.GCDM == spsx["GCDM"])).scalar_one()
+        out = {}
+        for name in ("SPGL_XMJBXXB", "SPGL_XMDWXXB", "SPGL_XMSPSXBLXXB", "SPGL_XMSPSXBLXXXXB", "SPGL_XMSPSXPFWJXXB"):
+            t = TABLES[name]
+            col, val = (t.c.XMDM, xmdm) if name in LINK else (t.c.SPSXSLBM, case_no)
+            out[name] = [dict(r) for r in conn.execute(sa.select(t).where(col == val)).mappings()]
+    return out
+
+
+def write(sim, table: str, column: str, lsh: int, value) -> None:
+    with sim.engine.begin() as conn:   # raw SQL: the department's system, not our types, writes it
+        conn.exec_driver_sql(f'UPDATE "{table}" SET "{column}" = ? WHERE "LSH" = ?',
+                             (None if value is MISSING else value, lsh))
+
+
+def sbyy(sim) -> list[str]:
+    with sim.engine.connect() as conn:
+        return [r for t in TABLES.values() if "SBYY" in t.c
+                for r in conn.execute(sa.select(t.c.SBYY).where(t.c.SJSCZT == 2)).scalars()]
+
+
+@st.composite
+def housing_mutation(draw):
+    table, column, path = draw(st.sampled_from(TARGETS))
+    kind = draw(st.sampled_from(KINDS))
+    value = draw(bad_credit_codes() if kind == "bad_id" and column == "DWTYSHXYDM" else VALUES[kind])
+    if value is MISSING and column in NOT_NULL:
+        value = ""
+    return table, column, path, kind, value
+
+
+@BI
+@given(mut=housing_mutation())
+def test_one_bad_column_is_processed_or_dead_lettered_naming_it_and_the_other_case_flows(mut, housing, pipeline,
+                                                                                        logs):
+    table, column, path, kind, value = mut
+    sim, source = housing
+    bad_case, good_case = sim.load(2)["cases"]
+    target = case_rows(sim, bad_case)[table]
+    if not target:
+        return   # e.g. a case without a 批复文件 (not passed): nothing to spoil in that table
+    write(sim, table, column, target[0]["LSH"], value)
+    logs.start()
+    out = pipeline.poll(source, system="housing-spgl", department="housing", name="bi-housing")
+    written_back = sbyy(sim)
+    check(out, names_of=names_of, log_text=logs.text() + "\n".join(written_back),
+          extra_pii=pii_in(str(value)))
+    mine = {r.key for r in out.records if r.data.get("SPSXSLBM") in (bad_case, value) or
+            f"{table}:{target[0]['LSH']}" == r.key}
+    others = [r for r in out.records if r.key not in mine and r.data.get("SPSXSLBM") == good_case]
+    assert others and all(out.processed(r) for r in others), out.failures
+    fields = {column, path}
+    for rec in out.records:
+        fields |= facts("housing", rec.data, path)["targets"] | facts("housing", rec.data, column)["targets"]
+    for rec in out.records:
+        if not out.processed(rec):
+            reason = out.row_of(rec)["reason"]
+            assert names_reason(reason, fields), f"{mut}: the reason names none of {fields}: {reason}"
+    mapped = any(facts("housing", r.data, path)["mapped"] for r in out.records if r.key in mine)
+    if (kind in ("nul", "control") and mapped) or (kind == "bad_id" and column == "DWTYSHXYDM"):
+        assert any(not out.processed(r) for r in out.records if r.key in mine), f"{mut} was let through"
+        assert written_back, "the refusal was not written back to the 前置库 (SJSCZT=2, SBYY)"
+
+
+# --- known gaps of the housing adapter (xfail strict: each flips to a failure once fixed) ---------
+@pytest.mark.xfail(strict=True, reason="adapters/housing: a TEXT value that is not UTF-8 (GB18030 bytes in a "
+                   "SQLite 前置库) makes sqlite3 raise OperationalError for the whole SELECT: fetch reports "
+                   "SourceUnavailable for ever, that row is never dead-lettered and every row behind it waits. "
+                   "Fix: on SQLite set the DBAPI connection's text_factory to decode with errors='surrogateescape' "
+                   "(event 'connect' in make_engine) and let precheck/guard refuse the row naming the column")
+def test_gb18030_bytes_in_a_utf8_text_column_dead_letter_that_row_only(housing, pipeline):
+    sim, source = housing
+    bad_case, good_case = sim.load(2)["cases"]
+    row = case_rows(sim, bad_case)["SPGL_XMSPSXBLXXXXB"][0]
+    with sim.engine.begin() as conn:
+        conn.exec_driver_sql('UPDATE "SPGL_XMSPSXBLXXXXB" SET "BLYJ" = CAST(? AS TEXT) WHERE "LSH" = ?',
+                             ("准予许可".encode("gb18030"), row["LSH"]))
+    out = pipeline.poll(source, system="housing-spgl", department="housing", name="bi-housing", tally=False)
+    try:
+        assert out.refused is None, out.refused
+        assert any(r.data.get("SPSXSLBM") == good_case and out.processed(r) for r in out.records)
+    finally:
+        write(sim, "SPGL_XMSPSXBLXXXXB", "BLYJ", row["LSH"], "fixed")   # let the next tests read on
+
+
+@pytest.mark.xfail(strict=True, raises=ValueError, reason="adapters/housing: a DATE/DATETIME column holding "
+                   "text that is not a date (SQLite keeps any text; the department wrote '2026-02-30') makes "
+                   "SQLAlchemy's result processor raise ValueError inside fetch: it is not a SQLAlchemyError, "
+                   "so it escapes fetch and poll_once, and every poll fails on that row again. Fix: read those "
+                   "columns as text on SQLite (sa.String) and parse them in records.py, refusing the row")
+def test_an_impossible_date_in_a_date_column_is_dead_lettered_not_a_crash(housing, pipeline):
+    sim, source = housing
+    bad_case, _ = sim.load(2)["cases"]
+    row = case_rows(sim, bad_case)["SPGL_XMSPSXBLXXXXB"][0]
+    write(sim, "SPGL_XMSPSXBLXXXXB", "BLSJ", row["LSH"], "2026-02-30 08:00:00")
+    try:
+        out = pipeline.poll(source, system="housing-spgl", department="housing", name="bi-housing", tally=False)
+    finally:
+        write(sim, "SPGL_XMSPSXBLXXXXB", "BLSJ", row["LSH"], "2026-03-02 08:00:00")
+    assert any(not out.processed(r) and "BLSJ" in out.row_of(r)["reason"] for r in out.records)

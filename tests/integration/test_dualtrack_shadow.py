@@ -4,6 +4,7 @@ the comparator sees both and reports exactly the drift."""
 from __future__ import annotations
 
 import json
+import time
 
 import requests
 
@@ -81,3 +82,62 @@ def test_shadow_without_drift_is_all_match(settings, sims):
     assert summary["match"] == 40 and summary["mismatch"] == 0
     assert summary["missing_old"] == summary["missing_new"] == 0
     assert summary["match_rate"] == 1.0
+
+
+# the dual-track refresh (2 s) plus the runner's mode cache (2 s), with a margin
+PROPAGATION = 5
+
+
+def _platform_steps(url):
+    """(case_no, sequence, kind) -> tracks it arrived from, at the platform."""
+    seen = {}
+    for item in requests.get(url + "/_admin/received", timeout=10).json()["items"]:
+        b = item["body"]
+        seen.setdefault((b["case_no"], b["sequence"], b["kind"]), []).append(b["source"]["track"])
+    return seen
+
+
+def test_cutover_refused_then_forced_and_rollback_switch_primary_without_loss_or_duplicate(settings, sims):
+    from hub.dualtrack import NotReady, current_mode, cutover, rollback
+    settings = _shadow(settings, lag_window=2)
+    store = Store.open(settings["db_url"])
+    hub = Hub(settings, store=store).start()
+    batches = []
+
+    def load_batch(n):
+        before = set(_platform_steps(sims.urls["platform"]))
+        for name in ("commerce", "commerce_new"):
+            requests.post(sims.urls[name] + "/_admin/load", json={"cases": n}, timeout=60).raise_for_status()
+        wait_until(lambda: len(_platform_steps(sims.urls["platform"])) == len(before) + 3 * n, timeout=60,
+                   what="the batch delivered")
+        wait_until(lambda: department_summary(store, settings, "commerce")["waiting"] == 0, timeout=30,
+                   what="the batch compared")
+        batches.append(set(_platform_steps(sims.urls["platform"])) - before)
+
+    try:
+        load_batch(5)
+        try:
+            cutover(store, settings, "commerce", actor="test", reason="not ready yet")
+            raise AssertionError("cutover was accepted with 20 pairs against min_pairs 1000")
+        except NotReady as refused:
+            assert "fewer than" in str(refused) or refused.args
+        assert current_mode(store, settings, "commerce", fresh=True) == "shadow"
+        cutover(store, settings, "commerce", actor="test", reason="handover rehearsal", force=True)
+        assert current_mode(store, settings, "commerce", fresh=True) == "cutover"
+        time.sleep(PROPAGATION)   # a running hub sees the stored mode within its refresh period
+        load_batch(5)
+        rollback(store, settings, "commerce", actor="test", reason="rehearsal over")
+        assert current_mode(store, settings, "commerce", fresh=True) == "shadow"
+        time.sleep(PROPAGATION)
+        load_batch(5)
+    finally:
+        hub.shutdown()
+
+    steps = _platform_steps(sims.urls["platform"])
+    assert all(len(tracks) == 1 for tracks in steps.values()), "a step reached the platform twice"
+    assert len(steps) == 45
+    for batch, primary in zip(batches, ("old", "new", "old")):
+        assert {steps[key][0] for key in batch} == {primary}
+    changes = [r for r in store.audit_log(limit=50) if r["action"].startswith("dualtrack")]
+    assert {r["action"] for r in changes} >= {"dualtrack.cutover", "dualtrack.rollback"}
+    assert any("rehearsal over" in r["reason"] for r in changes)

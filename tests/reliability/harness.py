@@ -48,37 +48,14 @@ def fault_settings(node: BrokerNode, sims, tmp_path: Path, **sections) -> dict:
     return s
 
 
-# Settings that say where a system is: every one goes to the worker processes, or a worker
-# would read the adapters' defaults (a demo's simulators, a file under var/).
-ENDPOINT_KEYS = ("url", "db_url", "wsdl", "inbox", "outbox", "work_dir")
-
-
-def _endpoints(tree: dict, path: str = ""):
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            yield from _endpoints(value, f"{path}__{key}")
-        elif key in ENDPOINT_KEYS and isinstance(value, str):
-            yield f"TONGBAN{path}__{key}".upper(), value
-
-
-def worker_env(settings: dict) -> dict:
-    env = hub_env(settings)
-    for section in ("adapters", "destinations", "catalogue"):
-        env.update(_endpoints(settings.get(section) or {}, f"__{section}"))
-    for section in ("retry", "breaker"):
-        for key, value in (settings.get(section) or {}).items():
-            value = ",".join(str(v) for v in value) if isinstance(value, (list, tuple)) else str(value)
-            env[f"TONGBAN__{section.upper()}__{key.upper()}"] = value
-    return env
-
-
 class Worker:
-    """One `tongban run` process; its stderr goes to a file, kept for a failure's report."""
+    """One `tongban run` process with exactly these settings (tests/conftest.hub_env); its
+    stderr goes to a file, kept for a failure's report."""
 
     def __init__(self, settings: dict, log_dir: Path, n: int):
         self.log = log_dir / f"worker-{n}.log"
         self.proc = subprocess.Popen([sys.executable, "-m", "hub.cli.main", "run"], cwd=ROOT,
-                                     env=worker_env(settings), stdout=subprocess.DEVNULL,
+                                     env=hub_env(settings), stdout=subprocess.DEVNULL,
                                      stderr=open(self.log, "wb"), start_new_session=True)
 
     def kill(self) -> None:

@@ -57,6 +57,15 @@ def dlq_replay(args) -> int:
     return 0 if done["replayed"] or not done["skipped"] else 1
 
 
+def dlq_release(args) -> int:
+    from hub.ops.replay import release_case
+    settings = load_settings(args.config)
+    done = release_case(settings, _store(args), destination=args.dest, case_no=args.case_no,
+                        actor=args.actor or getpass.getuser(), reason=args.reason)
+    print(json.dumps(done, ensure_ascii=False, default=str))
+    return 0
+
+
 def dlq_purge(args) -> int:
     store = _store(args)
     rows = store.list_dead_letters(stage=args.stage, department=args.dept, destination=args.dest, limit=100000)
@@ -100,6 +109,12 @@ def register(sub) -> None:
     rp.add_argument("--reason", required=True, help="why (recorded with who replayed)")
     rp.add_argument("--actor")
     rp.set_defaults(func=dlq_replay)
+    rl = ds.add_parser("release", help="let a case held behind a dead letter go on without it (in order)")
+    rl.add_argument("case_no")
+    rl.add_argument("--dest", required=True, help="the destination the case is held at")
+    rl.add_argument("--reason", required=True)
+    rl.add_argument("--actor")
+    rl.set_defaults(func=dlq_release)
     pg = ds.add_parser("purge")
     filters(pg)
     pg.add_argument("--reason", required=True)

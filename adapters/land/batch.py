@@ -85,17 +85,18 @@ def parse_csv(name: str, data: bytes, default: str) -> list[RawRecord]:
     except Undecodable as exc:
         raise BatchUnreadable(str(exc)) from None
     body = data[skip:]
-    try:
-        rows = [(row, None) for row in csv.reader(io.StringIO(body.decode(codec), newline=""))]
-    except UnicodeDecodeError:
-        # Isolate the bad lines so the others still flow. CR and LF never occur inside a
-        # GB18030 or UTF-8 multi-byte sequence, so splitting the bytes on them is safe.
-        rows = []
-        for line in body.split(b"\n"):
-            try:
-                rows.extend((row, None) for row in csv.reader([line.rstrip(b"\r").decode(codec)]))
-            except UnicodeDecodeError as exc:
-                rows.append((None, f"bytes {exc.start}-{exc.end} of the line are not valid {codec} ({how})"))
+    # One record per line, always: the exchange format has no line breaks inside fields, so a
+    # broken line (bad bytes, an unclosed quote, a field over the csv module's limit) is one
+    # bad record and never swallows the lines after it. CR and LF never occur inside a
+    # GB18030 or UTF-8 multi-byte sequence, so splitting the bytes on them is safe.
+    rows = []
+    for line in body.split(b"\n"):
+        try:
+            rows.extend((row, None) for row in csv.reader([line.rstrip(b"\r").decode(codec)], strict=True))
+        except UnicodeDecodeError as exc:
+            rows.append((None, f"bytes {exc.start}-{exc.end} of the line are not valid {codec} ({how})"))
+        except csv.Error as exc:
+            rows.append((None, f"the line is not valid CSV: {exc}"))
     rows = [(row, problem) for row, problem in rows if problem or row]   # blank lines are not records
     if not rows or rows[0][1]:
         raise BatchUnreadable(f"no readable header row ({how})")

@@ -33,6 +33,24 @@ def codec_name(label: str) -> str:
 
 def sniff(data: bytes, default: str, xml: bool) -> tuple[str, int, str]:
     """(codec, bytes of BOM to skip, how it was decided)."""
+    codec, skip, how = _sniff(data, default, xml)
+    if codec == "gb18030" and _looks_utf8(data[skip:]):
+        # A GB label on UTF-8 bytes would decode without error into mojibake. Chinese text in
+        # GB18030 is valid UTF-8 only by accident, for a character or two; several multi-byte
+        # UTF-8 sequences and no invalid one mean the label lies.
+        return "utf-8", skip, f"{how}, but the bytes are UTF-8"
+    return codec, skip, how
+
+
+def _looks_utf8(data: bytes) -> bool:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return sum(1 for ch in text if ord(ch) > 0x7F) >= 3
+
+
+def _sniff(data: bytes, default: str, xml: bool) -> tuple[str, int, str]:
     for bom, codec in BOMS:
         if data.startswith(bom):
             # The mark wins over a declaration that disagrees: it was written by the encoder itself.

@@ -23,7 +23,8 @@ from hub.model.envelope import SCHEMA_VERSION, now
 from hub.model.errors import describe
 
 from .errors import RecordError
-from .spec import FieldError, compile_condition, compile_field, compile_template, describe_condition
+from .spec import (FieldError, compile_condition, compile_field, compile_template, condition_paths,
+                   describe_condition)
 
 _TIME_FIELDS = ("occurred_at", "issued_at", "submitted_at", "accepted_at")
 
@@ -149,7 +150,7 @@ def _compile(doc: dict, where: str, path: Path | None) -> Mapping:
         record_key=compile_template(str(doc["record_key"])),
         record_version=compile_template(str(doc.get("record_version", "1"))),
         build=_nest(targets), envelope_fields=envelope_fields, condition=describe_condition(doc.get("when")),
-        condition_path=(doc.get("when") or {}).get("path"),
+        condition_path=",".join(dict.fromkeys(condition_paths(doc.get("when")))) or None,
     )
 
 

@@ -48,7 +48,7 @@ class MappingSet:
             # A record no mapping accepts (an unknown event code, say) is refused, never dropped.
             key = mappings[0].key_of(record) if isinstance(record, dict) else None
             conditions = "; ".join(f"{m.ref}: {m.condition}" for m in mappings)
-            paths = sorted({m.condition_path for m in mappings if m.condition_path})
+            paths = sorted({p for m in mappings if m.condition_path for p in m.condition_path.split(",")})
             raise RecordError("map", system, key, [{"record": key, "field": ",".join(paths) or "(record)",
                                                     "value": None,
                                                     "reason": f"no mapping accepts this record ({conditions})"}])

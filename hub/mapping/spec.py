@@ -22,6 +22,9 @@ from hub.model.masking import mask_value
 from .transforms import _FULLWIDTH, TRANSFORMS, TransformError
 
 _MISSING = object()
+# A record key names the record in message headers and in the store (record_key, 255 characters:
+# hub/store/schema.py KEY); a longer one would fail the store's insert on PostgreSQL on every re-read.
+KEY_MAX = 255
 # NUL and the other C0 controls (tab, LF and CR are text) and lone surrogates (what bytes that
 # were not valid in the declared encoding become under surrogateescape, or a JSON "\ud800"):
 # not text in any legacy system, refused by PostgreSQL (NUL) and by XML 1.0 destinations.
@@ -160,7 +163,10 @@ def compile_template(template: str) -> Callable[[dict], str]:
                 if not v.isprintable() and (bad := _NOT_TEXT.search(v)):   # a key names the record in
                     raise FieldError(template, _not_text(bad.group(), bad.start()), None)   # logs and stores
                 out.append(v)
-        return "".join(out)
+        key = "".join(out)
+        if len(key) > KEY_MAX:
+            raise FieldError(template, f"the key is {len(key)} characters long, more than {KEY_MAX}", None)
+        return key
     return render
 
 
@@ -172,8 +178,16 @@ def _condition_value(v):
 
 
 def compile_condition(cond: dict | None) -> Callable[[dict], bool]:
+    """{path, equals | in}, or {all: [conditions]} / {any: [conditions]} to combine them."""
     if not cond:
         return lambda rec: True
+    if isinstance(cond, dict) and ("all" in cond or "any" in cond):
+        parts = [compile_condition(c) for c in cond.get("all") or cond.get("any") or []]
+        if not parts:
+            raise ValueError("a combined 'when' condition needs at least one part")
+        if "all" in cond:
+            return lambda rec: all(p(rec) for p in parts)
+        return lambda rec: any(p(rec) for p in parts)
     if not isinstance(cond, dict) or "path" not in cond:
         raise ValueError("a 'when' condition needs 'path' and 'equals' or 'in'")
     get = compile_path(cond["path"])
@@ -189,4 +203,16 @@ def compile_condition(cond: dict | None) -> Callable[[dict], bool]:
 def describe_condition(cond: dict | None) -> str:
     if not cond:
         return "always"
+    for how in ("all", "any"):
+        if how in cond:
+            return f" {'and' if how == 'all' else 'or'} ".join(describe_condition(c) for c in cond[how])
     return f"{cond['path']} {'= ' + repr(cond['equals']) if 'equals' in cond else 'in ' + repr(cond['in'])}"
+
+
+def condition_paths(cond: dict | None) -> list[str]:
+    """The record fields a condition reads (named in the error when no mapping accepts a record)."""
+    if not cond:
+        return []
+    if "all" in cond or "any" in cond:
+        return [p for c in cond.get("all") or cond.get("any") or [] for p in condition_paths(c)]
+    return [cond["path"]]

@@ -9,6 +9,10 @@ from pydantic import Field, ValidationInfo, field_validator
 from .applicant import Applicant
 from .common import AwareDatetime, CanonicalModel, Department
 
+# The store keeps a case number in 100 characters (hub/store/schema.py CASE_NO); a longer one
+# is no case number, and on PostgreSQL it would fail the message log insert on every re-read.
+CASE_NO_MAX = 100
+
 
 class Channel(StrEnum):
     online = "online"
@@ -49,7 +53,7 @@ class Material(CanonicalModel):
 
 class Case(CanonicalModel):
     kind: Literal["case"] = "case"
-    case_no: str = Field(min_length=1)
+    case_no: str = Field(min_length=1, max_length=CASE_NO_MAX)
     item_code: str
     department: Department
     applicant: Applicant
@@ -67,7 +71,7 @@ Attribute = str | int | float | bool | None
 
 class CaseEvent(CanonicalModel):
     kind: Literal["case_event"] = "case_event"
-    case_no: str = Field(min_length=1)
+    case_no: str = Field(min_length=1, max_length=CASE_NO_MAX)
     sequence: int = Field(ge=1, description="per-case step number, 1-based")
     type: EventType
     occurred_at: AwareDatetime
@@ -91,7 +95,7 @@ class Certificate(CanonicalModel):
     issued_at: AwareDatetime
     valid_from: AwareDatetime
     valid_to: AwareDatetime | None = Field(default=None, description="None means long-term (长期)")
-    case_no: str
+    case_no: str = Field(max_length=CASE_NO_MAX)
     department: Department
 
     # A field validator (valid_to comes after valid_from), so the error names valid_to.

@@ -62,6 +62,10 @@ def _dead_letter_id(payload: bytes, stage, department, destination, record_key, 
     return str(uuid.uuid5(uuid.NAMESPACE_URL, "tongban-dead-letter|" + seed))
 
 
+def _cut(value, size: int):
+    return value[:size] if isinstance(value, str) else value
+
+
 def _parse_time(text) -> datetime:
     try:
         return datetime.fromisoformat(str(text))
@@ -103,8 +107,9 @@ def _row(dl_id, d: Delivery, stage, reason, department, destination, payload) ->
         "reason": reason,
         "department": department,
         "destination": destination,
-        "record_key": h.get(names.H_RECORD_KEY),
-        "case_no": h.get(names.H_CASE_NO),
+        # cut to their columns: a dead letter must always be recordable, whatever it carries
+        "record_key": _cut(h.get(names.H_RECORD_KEY), 255),
+        "case_no": _cut(h.get(names.H_CASE_NO), 100),
         "attempts": int(h.get(names.H_ATTEMPTS, 1) or 1),
         "first_failed_at": _parse_time(h.get(names.H_FIRST_FAILED)),
         "last_failed_at": _parse_time(h.get(names.H_LAST_FAILED)),

@@ -44,7 +44,8 @@ class SourceLoop:
         self.poll_interval = poll_interval
         self.worker = SourceWorker(name=name, department=adapter.department, system=adapter.system, track=track,
                                    source=self.source, mappings=mappings, publisher=self.publisher, store=store,
-                                   page_size=page_size, check=check, mode_of=mode_of)
+                                   page_size=page_size, check=check, mode_of=mode_of,
+                                   max_record_bytes=adapter.config.get("max_record_bytes"))
         self.holds_source = False
         self._ticked = time.monotonic()
 

@@ -27,7 +27,8 @@ class PollResult:
 
 class SourceWorker:
     def __init__(self, *, name: str, department: str, system: str, track: str, source, mappings: MappingSet,
-                 publisher: ConfirmingPublisher, store, page_size: int = 200, check=None, mode_of=None):
+                 publisher: ConfirmingPublisher, store, page_size: int = 200, check=None, mode_of=None,
+                 max_record_bytes: int | None = None):
         self.name = name            # checkpoint key, e.g. "commerce:old"
         self.department = department
         self.system = system
@@ -40,6 +41,8 @@ class SourceWorker:
         # Extra validation after mapping (e.g. the item must be in the provincial catalogue);
         # raises RecordError to dead-letter the record.
         self.check = check or (lambda env: None)
+        # The adapter's size limit, applied here so that every adapter has one and says it alike.
+        self.max_record_bytes = max_record_bytes
         # department -> dual-track mode; without dual-track every source is the old, primary track
         self.mode_of = mode_of or (lambda department: "off")
 
@@ -53,6 +56,11 @@ class SourceWorker:
         for rec in page.records:
             if rec.error is not None:
                 self._dead(rec, "decode", f"record {rec.key}: {rec.error}", rec.key, failures)
+                continue
+            size = len(rec.raw.encode("utf-8", "surrogateescape")) if self.max_record_bytes else 0
+            if size > (self.max_record_bytes or 0):
+                self._dead(rec, "decode", f"record {rec.key} is {size} bytes, over the limit of "
+                           f"{self.max_record_bytes} bytes (max_record_bytes)", rec.key, failures)
                 continue
             try:
                 envelopes = self.mappings.apply(self.system, rec.data, track=self.track)
@@ -99,7 +107,10 @@ class SourceWorker:
 
 
 def _case_of(data: dict) -> str | None:
+    # Only a plausible case number: a raw value too long for the store would make the
+    # dead letter itself unrecordable.
     for key in ("applyNo", "case_no", "caseNo", "SPSXSLBM", "SLBH", "WWSLBH"):
-        if isinstance(data.get(key), str):
-            return data[key]
+        value = data.get(key) if isinstance(data, dict) else None
+        if isinstance(value, str) and 0 < len(value) <= 100:
+            return value
     return None

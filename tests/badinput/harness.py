@@ -25,7 +25,7 @@ from hub.model.masking import mask_text
 from hub.runtime.deadletters import to_row
 from hub.runtime.source_worker import SourceWorker
 
-EXAMPLES = int(os.environ.get("TONGBAN_BADINPUT_EXAMPLES", "25"))
+EXAMPLES = int(os.environ.get("TONGBAN_BADINPUT_EXAMPLES", "60"))
 # Examples per property: moderate for CI (the folder runs in a few minutes); raise with
 # TONGBAN_BADINPUT_EXAMPLES=500 for a long local run. No example database in the repo.
 BI = settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=not os.environ.get(
@@ -142,7 +142,7 @@ class Pipeline:
     def _drain_capture(self) -> list[Envelope]:
         out = []
         while (m := self.channel.basic_get(CAPTURE, no_ack=True)) is not None:
-            out.append(Envelope.model_validate_json(m.body))   # str or bytes   # whatever was processed is canonical
+            out.append(Envelope.model_validate_json(m.body))   # whatever was processed is canonical
         return out
 
 
@@ -150,8 +150,9 @@ class Pipeline:
 def check(out: Outcome, *, names_of, log_text: str = "", extra_pii: set[str] = frozenset()) -> None:
     """The rules of the suite for one poll: each record processed or dead-lettered with a masked
     reason that names it; no resident ID or mobile number of the input in a reason or a log line."""
-    assert len(out.failures) == len({r.key for r in out.records if r.key in out.failures})
     assert len(out.dead) >= len(out.failures), "a record the worker failed has no dead letter"
+    processed = sum(out.processed(r) for r in out.records)
+    assert len(out.envelopes) >= processed, "a record counted as processed published nothing"
     for rec in out.records:
         if not out.processed(rec):
             row = out.row_of(rec)

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from hub.mapping.spec import compile_condition
 from sims.codes import USCC_ALPHABET, make_resident_id, make_uscc, resident_id_check, uscc_check
+from sims.ndrc import valid_resident_id, valid_uscc
 
 ROOT = Path(__file__).resolve().parents[2]
 MISSING = object()
@@ -58,12 +59,13 @@ def _mappings(dept: str) -> tuple:
 
 def facts(dept: str, record: dict, path: str) -> dict:
     """How the mappings that accept this record use `path`."""
-    f = {"mapped": False, "required": False, "date": False, "id": False, "key": False, "nulls": set(),
-         "targets": set()}
+    f = {"mapped": False, "required": False, "date": False, "id": False, "key": False, "cond": False,
+         "nulls": set(), "targets": set()}
     for when, cond_path, key, specs in _mappings(dept):
         if not when(record):
             continue
         f["key"] |= key == path
+        f["cond"] |= cond_path == path
         f["mapped"] |= cond_path == path or key == path
         for target, spec in specs.items():
             if spec.get("path") != path:
@@ -135,8 +137,7 @@ def bad_resident_ids():
 
 def bad_credit_codes():
     body = st.text(USCC_ALPHABET, min_size=8, max_size=8)
-    good = st.builds(lambda b: make_uscc("9", "1", "330106", b[:8]), st.text("0123456789ABCDEFGHJKLMNPQRTUWXY",
-                                                                            min_size=8, max_size=8))
+    good = body.map(lambda b: make_uscc("9", "1", "330106", b))
     spoiled = good.map(lambda c: c[:17] + USCC_ALPHABET[(USCC_ALPHABET.index(c[17]) + 7) % 31])
     forbidden = st.builds(lambda b, ch: (lambda f: f + uscc_check(f.replace(ch, "0")))(f"91330106{b}{ch}")[:18],
                           body, st.sampled_from("IOSVZ"))
@@ -204,8 +205,12 @@ def mutations(draw, dept: str, pool: list[dict], kinds=JSON_KINDS, limit: int | 
         value = str(value)
     f = facts(dept, base, path)
     must_fail = False
-    if kind in ("nul", "control") or (kind == "bad_id" and f["id"]):
+    if kind in ("nul", "control"):
         must_fail = f["mapped"]
+    elif kind == "bad_id" and f["id"]:
+        # By the simulators' own check digits (not the hub's): a spoiled resident ID may still be,
+        # by a 1-in-31 chance, a well-formed credit code, and the field may take either.
+        must_fail = f["mapped"] and not (valid_uscc(value) or valid_resident_id(value))
     elif kind in ("surrogate", "lying"):
         must_fail = True                     # the decode guard scans every field
     elif kind == "bad_date" and f["date"]:
@@ -215,5 +220,11 @@ def mutations(draw, dept: str, pool: list[dict], kinds=JSON_KINDS, limit: int | 
     elif kind == "huge" and limit is not None:
         must_fail = len(value.encode("utf-8")) > limit
     marker = f"@@MUTATED-{kind}@@" if isinstance(value, Raw) else value
+    record = put(base, path, marker)
+    if f["cond"] and kind not in ("surrogate", "lying") and any(w(record) for w, *_ in _mappings(dept)):
+        # A spoiled record type still matches a mapping conditioned on another field (land's
+        # certificates on JDDM, ndrc's on stepCode): that part goes on, the rest is lost
+        # silently. A known gap of the mapping conditions (see the xfail tests), not asserted here.
+        must_fail = False
     names = reason_names(dept, base, path) | ({"max_record_bytes"} if kind == "huge" else set())
-    return Mutation(kind, path, value, must_fail, names, base, put(base, path, marker))
+    return Mutation(kind, path, value, must_fail, names, base, record)

@@ -28,7 +28,7 @@ TARGETS = [
     ("SPGL_XMJBXXB", "XZQHDM", "XZQHDM"), ("SPGL_XMSPSXBLXXB", "SPBMMC", "SPSX.SPBMMC"),
     ("SPGL_XMSPSXBLXXB", "SPSXBM", "SPSX.SPSXBM"),
 ]
-NOT_NULL = {"DFSJZJ", "XZQHDM", "XMMC"}
+NOT_NULL = {"DFSJZJ", "XZQHDM", "XMMC", "SPSXSLBM", "SPSXBM", "GCDM", "XMDM"}
 KINDS = ("nul", "control", "huge", "bad_id", "garbage", "missing", "pii")
 LINK = {"SPGL_XMJBXXB": "XMDM", "SPGL_XMDWXXB": "XMDM"}   # the rest link by SPSXSLBM
 

@@ -138,10 +138,20 @@ def test_a_broken_csv_line_is_dead_lettered_and_the_next_lines_flow(land, source
     assert "fields, the header has" in out.row_of(out.records[1])["reason"]
 
 
+@pytest.mark.parametrize("cut", ["mid_line", "mid_character"])
+def test_a_csv_file_cut_off_dead_letters_its_last_record_and_the_rest_flows(cut, land, source, pipeline):
+    data = render_csv([unique(r) for r in POOL[:3]], "GB18030").rstrip(b"\r\n")
+    if cut == "mid_line":
+        data = data[: data.rfind(b",")]                       # the last record loses its last fields
+    else:
+        data = data[: data.rfind("杭".encode("gb18030")) + 1]  # ... and half of a two-byte character
+    out = run(pipeline, land, source, f"TDSP_20260305_{next(SERIAL):08d}.csv", data)
+    assert [out.processed(r) for r in out.records] == [True, True, False]
+    reason = out.row_of(out.records[2])["reason"]
+    assert "fields, the header has" in reason or "not valid gb18030" in reason, reason
+
+
 # --- known gaps of the land adapter (xfail strict: each flips to a failure once fixed) -----------
-@pytest.mark.xfail(strict=True, raises=Exception, reason="adapters/land/batch.py parse_csv: csv.Error "
-                   "(field larger than field limit, 131072) is not caught: it escapes fetch and poll_once, "
-                   "the file stays in processing/ and every poll fails on it again")
 def test_a_csv_field_over_the_csv_modules_limit_is_dead_lettered_not_a_crash(land, source, pipeline):
     rec = dict(unique(POOL[0]), SHYJ="意" * 140_000)
     out = run(pipeline, land, source, f"TDSP_20260305_{next(SERIAL):08d}.csv",
@@ -149,9 +159,6 @@ def test_a_csv_field_over_the_csv_modules_limit_is_dead_lettered_not_a_crash(lan
     assert not out.processed(out.records[-1])
 
 
-@pytest.mark.xfail(strict=True, reason="adapters/land/batch.py parse_csv: an unclosed quote makes the rest of "
-                   "the file one field of that record (the next records vanish into it); read with "
-                   "csv.reader(strict=True) per line, or refuse a field holding a line break")
 def test_an_unclosed_quote_does_not_swallow_the_records_after_it(land, source, pipeline):
     good = [unique(r) for r in POOL[:3]]
     text = render_csv(good, "GB18030").split(b"\r\n")
@@ -160,12 +167,24 @@ def test_an_unclosed_quote_does_not_swallow_the_records_after_it(land, source, p
     assert len(out.records) == 3 and out.processed(out.records[2])
 
 
-@pytest.mark.xfail(strict=True, reason="adapters/land/decode.py: a file labelled GB18030/GBK whose bytes are "
-                   "UTF-8 decodes without error into mojibake and is processed; refuse GB-labelled bytes that "
-                   "are valid UTF-8 with non-ASCII text (no legitimate GB18030 text of any length is)")
 def test_a_gb18030_label_on_utf8_bytes_is_not_processed_as_mojibake(land, source, pipeline):
     rec = unique(POOL[0])
     data = batch([rec], "xml", "GB18030").decode("gb18030").encode("utf-8")
     out = run(pipeline, land, source, f"TDSP_20260305_{next(SERIAL):08d}.xml", data, tally=False)
     names = [e.payload.applicant.name for e in out.envelopes if e.payload.applicant]
     assert not out.processed(out.records[0]) or names == [rec["QLRMC"]], json.dumps(names, ensure_ascii=False)
+
+
+CONDITION_GAP = ("mappings/land/certificate_*.yaml (and mappings/ndrc/certificate.yaml) are chosen by the step "
+                 "code alone (JDDM 401/402; stepCode 40), the case event by the record type (JLLX=BL; "
+                 "changeType=PROCESS): a record whose type is spoiled still yields its certificate while its "
+                 "case event is silently not made (no mapping refuses it). Fix: compound conditions in "
+                 "hub/mapping/spec.py compile_condition (when: {all: [{path: JLLX, equals: BL}, {path: JDDM, "
+                 "equals: '401'}]}) and both conditions in those mapping files")
+
+
+def test_a_certificate_step_whose_record_type_is_spoiled_is_refused_not_half_made(land, source, pipeline):
+    issued = next(r for r in POOL if r["JDDM"] == "401")
+    out = run(pipeline, land, source, f"TDSP_20260305_{next(SERIAL):08d}.csv",
+              render_csv([dict(unique(issued), JLLX="B1")], "GB18030"), tally=False)
+    assert not out.processed(out.records[0]), [e.kind for e in out.envelopes]

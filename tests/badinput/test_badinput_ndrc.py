@@ -75,7 +75,7 @@ def test_one_bad_field_is_processed_or_dead_lettered_naming_it_and_the_page_flow
         # Only what XML cannot hold spoils the response as a whole: controls, bytes that are not
         # UTF-8 (the lying kind), or a change without an element the schema requires.
         assert ((top and m.kind in XML_ILLEGAL) or m.kind == "lying"
-                or (m.kind == "missing" and m.path in REQUIRED)), (m, out.refused)
+                or (m.path in REQUIRED and (m.kind == "missing" or m.value is None))), (m, out.refused)
         assert not out.envelopes and not out.dead
         return
     check(out, names_of=names_of, log_text=logs.text())
@@ -146,3 +146,11 @@ def test_an_empty_change_id_is_dead_lettered_by_position_and_a_missing_one_refus
     # limit of reading strictly; the page is asked for again, nothing is lost or skipped).
     out = run(pipeline, ndrc, response([POOL[0], {k: v for k, v in POOL[1].items() if k != "changeId"}, POOL[2]]))
     assert out.refused and "Unexpected element" in out.refused and not out.envelopes
+
+
+def test_a_decision_step_whose_change_type_is_spoiled_is_refused_not_half_made(ndrc, pipeline):
+    decided = next(r for r in POOL if r.get("stepCode") == "40")
+    source, w = ndrc
+    w.body = response([dict(decided, changeType="PR0CESS")])
+    out = pipeline.poll(source, system="ndrc-tzxm", department="ndrc", name="bi-ndrc", tally=False)
+    assert not out.processed(out.records[0]), [e.kind for e in out.envelopes]

@@ -99,12 +99,14 @@ class Pipeline:
         self.conn.release()
 
     def poll(self, source, *, system: str, department: str, name: str, page_size: int = 200,
-             tally: bool = True) -> Outcome:
+             tally: bool = True, max_record_bytes: int | None = None) -> Outcome:
         """One poll_once; a page refused as a whole comes back as Outcome.refused, anything
-        else that escapes is counted a crash and raised."""
+        else that escapes is counted a crash and raised. max_record_bytes: the adapter's setting,
+        as SourceLoop hands it to the worker."""
         rec = _Recording(source)
         worker = SourceWorker(name=name, department=department, system=system, track="old", source=rec,
-                              mappings=MAPPINGS, publisher=self.publisher, store=self.store, page_size=page_size)
+                              mappings=MAPPINGS, publisher=self.publisher, store=self.store, page_size=page_size,
+                              max_record_bytes=max_record_bytes)
         out = Outcome()
         try:
             worker.poll_once()

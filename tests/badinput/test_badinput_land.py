@@ -4,8 +4,8 @@ done/ or failed/), mapped and published by a real SourceWorker on the test broke
 
 A file that cannot be read as a whole (not well-formed XML, a DTD, bytes not valid in the
 encoding it declares) is one dead letter at stage decode and goes to failed/; a broken record
-is its own dead letter and the rest of the file flows. Known gaps of the adapter (not edited
-here) are the xfail tests at the end, each with what to change."""
+is its own dead letter and the rest of the file flows. The tests at the end are the gaps this
+suite found in the adapter (fixed since): each keeps them fixed."""
 from __future__ import annotations
 
 import itertools
@@ -151,40 +151,37 @@ def test_a_csv_file_cut_off_dead_letters_its_last_record_and_the_rest_flows(cut,
     assert "fields, the header has" in reason or "not valid gb18030" in reason, reason
 
 
-# --- known gaps of the land adapter (xfail strict: each flips to a failure once fixed) -----------
+# --- gaps found here, fixed in the adapter since ----------------------------------------------------
 def test_a_csv_field_over_the_csv_modules_limit_is_dead_lettered_not_a_crash(land, source, pipeline):
+    """csv.Error (field larger than field limit, 131072) used to escape fetch and poll_once."""
     rec = dict(unique(POOL[0]), SHYJ="意" * 140_000)
     out = run(pipeline, land, source, f"TDSP_20260305_{next(SERIAL):08d}.csv",
-              render_csv([unique(POOL[1]), rec], "GB18030"), tally=False)
-    assert not out.processed(out.records[-1])
+              render_csv([unique(POOL[1]), rec], "GB18030"))
+    assert out.processed(out.records[0]) and not out.processed(out.records[-1])
 
 
 def test_an_unclosed_quote_does_not_swallow_the_records_after_it(land, source, pipeline):
+    """The rest of the file used to become one field of the record that opened the quote."""
     good = [unique(r) for r in POOL[:3]]
     text = render_csv(good, "GB18030").split(b"\r\n")
     text[1] = text[1].replace(b",", b',"', 1)      # record 1 opens a quote it never closes
-    out = run(pipeline, land, source, f"TDSP_20260305_{next(SERIAL):08d}.csv", b"\r\n".join(text), tally=False)
-    assert len(out.records) == 3 and out.processed(out.records[2])
+    out = run(pipeline, land, source, f"TDSP_20260305_{next(SERIAL):08d}.csv", b"\r\n".join(text))
+    assert len(out.records) == 3 and not out.processed(out.records[0]) and out.processed(out.records[2])
 
 
 def test_a_gb18030_label_on_utf8_bytes_is_not_processed_as_mojibake(land, source, pipeline):
+    """The lying label the other way round: it used to decode, without error, into mojibake."""
     rec = unique(POOL[0])
     data = batch([rec], "xml", "GB18030").decode("gb18030").encode("utf-8")
-    out = run(pipeline, land, source, f"TDSP_20260305_{next(SERIAL):08d}.xml", data, tally=False)
+    out = run(pipeline, land, source, f"TDSP_20260305_{next(SERIAL):08d}.xml", data)
     names = [e.payload.applicant.name for e in out.envelopes if e.payload.applicant]
     assert not out.processed(out.records[0]) or names == [rec["QLRMC"]], json.dumps(names, ensure_ascii=False)
 
 
-CONDITION_GAP = ("mappings/land/certificate_*.yaml (and mappings/ndrc/certificate.yaml) are chosen by the step "
-                 "code alone (JDDM 401/402; stepCode 40), the case event by the record type (JLLX=BL; "
-                 "changeType=PROCESS): a record whose type is spoiled still yields its certificate while its "
-                 "case event is silently not made (no mapping refuses it). Fix: compound conditions in "
-                 "hub/mapping/spec.py compile_condition (when: {all: [{path: JLLX, equals: BL}, {path: JDDM, "
-                 "equals: '401'}]}) and both conditions in those mapping files")
-
-
 def test_a_certificate_step_whose_record_type_is_spoiled_is_refused_not_half_made(land, source, pipeline):
+    """Certificates used to be chosen by JDDM alone: a spoiled JLLX made the certificate and
+    silently no case event. Now their condition needs the record type too (when: all)."""
     issued = next(r for r in POOL if r["JDDM"] == "401")
     out = run(pipeline, land, source, f"TDSP_20260305_{next(SERIAL):08d}.csv",
-              render_csv([dict(unique(issued), JLLX="B1")], "GB18030"), tally=False)
+              render_csv([dict(unique(issued), JLLX="B1")], "GB18030"))
     assert not out.processed(out.records[0]), [e.kind for e in out.envelopes]

@@ -18,7 +18,9 @@ from adapters.ndrc import NdrcAdapter
 from adapters.platform import PlatformAdapter
 from hub.adapter import registry
 from hub.config import load_settings
-from tests.badinput.fakes import (NDRC_WSDL, commerce_pool, dumps, json_page, ndrc_pool, ndrc_response,
+from sims.housing import HousingSim
+from sims.land_files import render_csv
+from tests.badinput.fakes import (NDRC_WSDL, commerce_pool, dumps, json_page, land_pool, ndrc_pool, ndrc_response,
                                   platform_pool, wire)
 
 COMMERCE, PLATFORM, NDRC = commerce_pool(2), platform_pool(3), ndrc_pool(1)
@@ -30,7 +32,7 @@ def commerce_run(pipeline, items: list[bytes], **conf):
     return pipeline.poll(source, system="commerce-registry", department="commerce", name="bi-limit-commerce")
 
 
-@pytest.mark.parametrize("adapter", [CommerceAdapter, PlatformAdapter, NdrcAdapter])
+@pytest.mark.parametrize("adapter", [CommerceAdapter, PlatformAdapter, NdrcAdapter, HousingAdapter, LandAdapter])
 def test_the_limit_is_a_declared_setting_with_a_default(adapter):
     field = {f["name"]: f for f in adapter.spec.describe()}["max_record_bytes"]
     assert field["type"] == "int" and field["default"] == DEFAULT_MAX_RECORD_BYTES == 65536
@@ -86,10 +88,34 @@ def test_platform_and_ndrc_refuse_a_record_over_their_limit(pipeline):
 
 
 # --- housing and land: the limit is a setting of theirs, applied by the hub's source worker -----
-def test_housing_has_a_record_size_limit():
-    assert HousingAdapter({"db_url": "sqlite:///nowhere.db", "max_record_bytes": 4096}).config["max_record_bytes"] == 4096
+def test_a_land_record_over_its_limit_is_dead_lettered_and_the_file_flows(tmp_path, pipeline):
+    (tmp_path / "outbox").mkdir()
+    adapter = LandAdapter({"outbox": str(tmp_path / "outbox"), "inbox": str(tmp_path), "max_record_bytes": 4096})
+    pool = land_pool(1)
+    records = [pool[0], dict(pool[1], SHYJ="意" * 3000), pool[2]]
+    (tmp_path / "outbox" / "TDSP_20260308_00000001.csv").write_bytes(render_csv(records, "GB18030"))
+    out = pipeline.poll(adapter.source(), system="land-approval", department="land", name="bi-limit-land",
+                        max_record_bytes=adapter.config["max_record_bytes"])   # as SourceLoop hands it on
+    assert [out.processed(r) for r in out.records] == [True, False, True]
+    row = out.row_of(out.records[1])
+    assert row["stage"] == "decode" and "over the limit of 4096 bytes (max_record_bytes)" in row["reason"]
 
 
-def test_land_has_a_record_size_limit(tmp_path):
-    assert LandAdapter({"outbox": str(tmp_path), "inbox": str(tmp_path),
-                        "max_record_bytes": 4096}).config["max_record_bytes"] == 4096
+def test_a_housing_row_over_its_limit_is_dead_lettered_and_written_back(pipeline):
+    sim = HousingSim(port=0, seed=31)
+    try:
+        adapter = HousingAdapter({"db_url": sim.db_url, "max_record_bytes": 4096})
+        case_no = sim.load(1)["cases"][0]
+        with sim.engine.begin() as conn:
+            conn.exec_driver_sql('UPDATE "SPGL_XMSPSXBLXXXXB" SET "BLYJ" = ? WHERE "LSH" = (SELECT MIN("LSH") '
+                                 'FROM "SPGL_XMSPSXBLXXXXB" WHERE "SPSXSLBM" = ?)', ("审" * 3000, case_no))
+        out = pipeline.poll(adapter.source(), system="housing-spgl", department="housing", name="bi-limit-housing",
+                            max_record_bytes=adapter.config["max_record_bytes"])
+        failed = [r for r in out.records if not out.processed(r)]
+        assert len(failed) == 1 and len(out.records) > 1
+        assert "over the limit of 4096 bytes (max_record_bytes)" in out.row_of(failed[0])["reason"]
+        with sim.engine.connect() as conn:
+            sbyy = conn.exec_driver_sql('SELECT "SBYY" FROM "SPGL_XMSPSXBLXXXXB" WHERE "SJSCZT" = 2').scalars().all()
+        assert len(sbyy) == 1 and "max_record_bytes" in sbyy[0]
+    finally:
+        sim.stop()

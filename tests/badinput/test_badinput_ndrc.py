@@ -149,8 +149,9 @@ def test_an_empty_change_id_is_dead_lettered_by_position_and_a_missing_one_refus
 
 
 def test_a_decision_step_whose_change_type_is_spoiled_is_refused_not_half_made(ndrc, pipeline):
+    """As land's certificates: mappings/ndrc/certificate.yaml needs changeType=PROCESS and stepCode 40."""
     decided = next(r for r in POOL if r.get("stepCode") == "40")
     source, w = ndrc
     w.body = response([dict(decided, changeType="PR0CESS")])
-    out = pipeline.poll(source, system="ndrc-tzxm", department="ndrc", name="bi-ndrc", tally=False)
+    out = pipeline.poll(source, system="ndrc-tzxm", department="ndrc", name="bi-ndrc")
     assert not out.processed(out.records[0]), [e.kind for e in out.envelopes]

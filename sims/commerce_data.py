@@ -7,6 +7,7 @@ import random
 from datetime import datetime, timedelta
 
 from .codes import USCC_ALPHABET, make_uscc, spoil_check, to_fullwidth
+from .office_hours import office_moment
 
 # region code -> (district name, streets); 330100 is the city-level registration office
 REGIONS = {
@@ -120,14 +121,7 @@ class CaseFactory:
 
     def working(self, dt: datetime) -> datetime:
         """The first office moment at or after dt (Mon-Fri 08:30-17:30)."""
-        r = self.rng
-        if (dt.hour, dt.minute) >= (17, 30):
-            dt = (dt + timedelta(days=1)).replace(hour=8, minute=30)
-        if (dt.hour, dt.minute) < (8, 30):
-            dt = dt.replace(hour=8, minute=30 + r.randint(0, 29), second=r.randint(0, 59))
-        while dt.weekday() >= 5:
-            dt = (dt + timedelta(days=1)).replace(hour=8, minute=30 + r.randint(0, 29))
-        return dt
+        return office_moment(dt, self.rng)
 
     def event_time(self, dt: datetime) -> str:
         x = self.rng.random()

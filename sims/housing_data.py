@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from .catalogue_data import codes_for
+from .office_hours import office_moment
 from .codes import make_uscc, spoil_check, to_fullwidth
 
 DISTRICTS = {"330102": "上城区", "330105": "拱墅区", "330106": "西湖区", "330108": "滨江区",
@@ -68,14 +69,7 @@ class HousingFactory:
 
     def working(self, dt: datetime) -> datetime:
         """The first office moment at or after dt (Mon-Fri 08:30-17:30), whole seconds."""
-        r = self.rng
-        if (dt.hour, dt.minute) >= (17, 30):
-            dt = (dt + timedelta(days=1)).replace(hour=8, minute=30)
-        if (dt.hour, dt.minute) < (8, 30):
-            dt = dt.replace(hour=8, minute=30 + r.randint(0, 29), second=r.randint(0, 59))
-        while dt.weekday() >= 5:
-            dt = (dt + timedelta(days=1)).replace(hour=8, minute=30 + r.randint(0, 29))
-        return dt.replace(microsecond=0)
+        return office_moment(dt, self.rng).replace(microsecond=0)
 
     def uscc(self, region: str) -> str:
         while True:

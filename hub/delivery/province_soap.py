@@ -26,8 +26,11 @@ class ProvinceSoap:
     def _proxy(self):
         if self._service is None:
             try:
-                client = zeep.Client(self.wsdl, transport=Transport(session=self._session, timeout=self.timeout,
-                                                                    operation_timeout=self.timeout))
+                # No DTDs, entities or external resources in anything the node answers.
+                settings = zeep.Settings(forbid_dtd=True, forbid_entities=True, forbid_external=True)
+                client = zeep.Client(self.wsdl, settings=settings,
+                                     transport=Transport(session=self._session, timeout=self.timeout,
+                                                         operation_timeout=self.timeout))
             except (requests.RequestException, zeep.exceptions.Error, OSError) as exc:
                 raise DeliveryError(f"province WSDL not available: {exc.__class__.__name__}", transient=True) from None
             self._service = client.service

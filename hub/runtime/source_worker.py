@@ -101,7 +101,8 @@ class SourceWorker:
         return PollResult(len(page.records), published, len(failures), page.has_more)
 
     def _dead(self, rec, stage: str, reason: str, key: str, failures: dict) -> None:
-        publish_dead_letter(self.publisher, rec.raw.encode("utf-8"), stage=stage, reason=reason,
+        # surrogatepass: a lone surrogate in what an adapter read must not crash the dead letter itself
+        publish_dead_letter(self.publisher, rec.raw.encode("utf-8", "surrogatepass"), stage=stage, reason=reason,
                             department=self.department, record_key=key, case_no=_case_of(rec.data))
         failures[rec.key] = reason
 

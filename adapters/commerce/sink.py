@@ -6,7 +6,8 @@ import json
 
 import requests
 
-from hub.delivery import ACCEPTED, DUPLICATE, DeliveryError
+from hub.delivery import DeliveryError
+from hub.delivery.http_outcome import outcome
 from hub.delivery.retrying import within_attempt
 
 
@@ -44,12 +45,7 @@ class CommerceSink:
             resp = self.session.post(self.endpoint, json=payload, timeout=self.timeout)
         except requests.RequestException as exc:
             raise DeliveryError(f"registration system unreachable: {exc.__class__.__name__}", transient=True) from None
-        if resp.status_code in (200, 201):
-            return ACCEPTED
-        if resp.status_code == 409:
-            return DUPLICATE
-        transient = resp.status_code >= 500 or resp.status_code in (408, 429)
-        raise DeliveryError(f"registration system answered HTTP {resp.status_code}: {resp.text[:200]}", transient)
+        return outcome(resp.status_code, resp.text, "registration system")
 
     def close(self) -> None:
         self.session.close()

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import requests
 
-from .base import ACCEPTED, DUPLICATE, DeliveryError, MessageMeta
+from .base import DeliveryError, MessageMeta
+from .http_outcome import outcome
 from .retrying import within_attempt
 
 
@@ -24,14 +25,7 @@ class PlatformRest:
             })
         except requests.RequestException as exc:
             raise DeliveryError(f"platform unreachable: {exc.__class__.__name__}", transient=True) from None
-        if resp.status_code in (200, 201):
-            return ACCEPTED
-        if resp.status_code == 409:
-            return DUPLICATE
-        detail = resp.text[:200].replace("\n", " ")
-        if resp.status_code in (408, 429) or resp.status_code >= 500:
-            raise DeliveryError(f"platform answered HTTP {resp.status_code}: {detail}", transient=True)
-        raise DeliveryError(f"platform refused the message: HTTP {resp.status_code}: {detail}", transient=False)
+        return outcome(resp.status_code, resp.text, "platform")
 
     def close(self) -> None:
         self.session.close()

@@ -50,3 +50,5 @@ H_TRACK = "x-tongban-track"
 H_SEQUENCE = "x-tongban-sequence"
 H_KIND = "x-tongban-kind"
 H_REPLAYED_FROM = "x-tongban-replayed-from"   # the dead letter a replayed message came from
+H_FENCE_FOR = "x-tongban-fence-for"           # the source waiting for this fence (hub/runtime/takeover.py)
+FENCE = "fence"                               # H_KIND of a fence on tongban.compare: no envelope

@@ -16,6 +16,7 @@ class MessageMeta:
     case_no: str | None
     sequence: int | None
     department: str
+    track: str | None = None    # "old"/"new" for a dual-track department's message
 
 
 class DeliveryError(Exception):

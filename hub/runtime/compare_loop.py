@@ -7,6 +7,7 @@ import logging
 import time
 
 from hub import bus
+from hub.runtime.takeover import fence_key
 
 log = logging.getLogger("tongban.compare")
 
@@ -15,14 +16,18 @@ class CompareLoop:
     def __init__(self, *, store, settings, broker_url, prefetch, batch_size):
         from hub.dualtrack import DualTrack
         self.dualtrack = DualTrack(store, settings)
+        self.store = store
         self.conn = bus.connect(broker_url)
         self.consumer = bus.BatchConsumer(self.conn, bus.names.COMPARE_QUEUE, self.handle, prefetch=prefetch,
                                           batch_size=batch_size)
         self._expired_at = 0.0
 
     def handle(self, batch: list[bus.Delivery]) -> None:
-        envelopes = []
+        envelopes, fences = [], []
         for d in batch:
+            if d.headers.get(bus.names.H_KIND) == bus.names.FENCE:
+                fences.append(d)
+                continue
             try:
                 envelopes.append(json.loads(d.body))
             except ValueError:
@@ -37,6 +42,10 @@ class CompareLoop:
                     self.dualtrack.offer(env)
                 except ValueError as one:
                     log.warning("not comparable, skipped: %s", one)
+        # After the offers: a source taking over as primary waits for its fence to pass, so that
+        # everything sent to the comparison before it is in the store (hub/runtime/takeover.py).
+        for d in fences:
+            self.store.save_checkpoint(fence_key(str(d.headers.get(bus.names.H_FENCE_FOR))), {"fence": d.message_id})
         for d in batch:
             d.ack()
 

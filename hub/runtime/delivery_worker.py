@@ -9,6 +9,11 @@ and the ledger's commit.
 Invariant 5: messages are handled in queue order by the one process holding the queue;
 a message that must wait for a retry holds its case, and the case's later messages wait
 behind it (hub/runtime/hold.py).
+Invariant 6 across a switch: in a dual-track department each step (case, kind, sequence)
+reaches a destination from one track only. Around a cutover or rollback both tracks may
+route the same step (the old primary read it just before, the new one just after); the
+ledger keeps the track, and a step already delivered from the other track is recorded
+as "twin" and not sent again (hub/runtime/takeover.py covers the opposite gap).
 Invariant 7: a transient failure sends a copy counted one higher to a retry queue
 (hub/runtime/retry.py); at the limit the message is dead-lettered with stage deliver.
 Many failures in a row open the destination's circuit breaker (hub/runtime/breaker.py):
@@ -44,7 +49,7 @@ class _Stop(Exception):
 
 class DeliveryWorker:
     def __init__(self, destination, store, dead_letters: ConfirmingPublisher, policy: RetryPolicy | None = None,
-                 breaker: CircuitBreaker | None = None):
+                 breaker: CircuitBreaker | None = None, twin_departments: frozenset[str] = frozenset()):
         self.destination = destination
         self.store = store
         self.dead_letters = dead_letters      # publishes dead letters and retry copies
@@ -52,6 +57,9 @@ class DeliveryWorker:
         self.breaker = breaker or CircuitBreaker(destination.name, store)
         self.delivered = 0
         self.retried = 0
+        # departments read on two tracks: only their messages need the cross-track step check
+        self.twin_departments = twin_departments
+        self._steps: dict[tuple, set[str]] = {}
 
     def prepare(self, conn) -> None:
         """Declare this destination's retry queues (a retry published to a missing queue
@@ -70,6 +78,8 @@ class DeliveryWorker:
                 log.warning("malformed message on %s: %s", self.destination.name, exc)
         self._done = self.store.delivered_ids(self.destination.name, [i.message_id for i in items if i])
         self._rows: list[dict] = []
+        twins = [i.meta.case_no for i in items if i and i.meta.department in self.twin_departments]
+        self._steps = self.store.delivered_steps(self.destination.name, twins) if twins else {}
         book = HoldBook(self.store, self.destination.name, [i.meta.case_no for i in items if i])
         settled, stopped = [], False
         for d, item in zip(batch, items):
@@ -112,6 +122,11 @@ class DeliveryWorker:
             book.park(item)
 
     def _attempt(self, item: Item, book: HoldBook, held: bool = False) -> None:
+        if self._twin_delivered(item):
+            self._record(item, "twin")
+            if held:
+                self._drain(item.meta.case_no, book)
+            return
         probing = self.breaker.probing
         try:
             outcome = self.destination.send(item.body, item.meta)
@@ -137,6 +152,9 @@ class DeliveryWorker:
             book.unpark(p)
             if p.message_id in self._done:
                 continue
+            if self._twin_delivered(p):
+                self._record(p, "twin")
+                continue
             try:
                 outcome = self.destination.send(p.body, p.meta)
             except DeliveryError as err:
@@ -152,9 +170,24 @@ class DeliveryWorker:
         book.release(case)
 
     # --- outcomes ---------------------------------------------------------------------
+    def _twin_delivered(self, item: Item) -> bool:
+        m = item.meta
+        if m.track is None or m.sequence is None or m.department not in self.twin_departments:
+            return False
+        return bool(self._steps.get((m.case_no, m.kind, m.sequence), set()) - {m.track})
+
     def _delivered(self, item: Item, outcome: str) -> None:
+        m = item.meta
+        if outcome in ("accepted", "duplicate") and m.track and m.case_no and m.sequence is not None:
+            self._steps.setdefault((m.case_no, m.kind, m.sequence), set()).add(m.track)
+        self._record(item, outcome)
+
+    def _record(self, item: Item, outcome: str) -> None:
+        if outcome == "twin":
+            log.info("%s: %s step %s/%s/%s already delivered from the other track; not sent again",
+                     self.destination.name, item.message_id, item.meta.case_no, item.meta.kind, item.meta.sequence)
         self._done.add(item.message_id)
-        self._rows.append({"message_id": item.message_id, "case_no": item.meta.case_no,
+        self._rows.append({"message_id": item.message_id, "case_no": item.meta.case_no, "track": item.meta.track,
                            "sequence": item.meta.sequence, "kind": item.meta.kind, "outcome": outcome})
 
     def _retry(self, item: Item, book: HoldBook, reason: str) -> None:

@@ -11,6 +11,7 @@ from hub.runtime.deadletters import DeadLetterRecorder
 from hub.runtime.delivery_worker import BreakerOpen, DeliveryWorker
 from hub.runtime.retry import RetryPolicy
 from hub.runtime.source_worker import SourceWorker
+from hub.runtime.tracks import twin_departments
 
 log = logging.getLogger("tongban.loops")
 
@@ -36,7 +37,7 @@ class SourceLoop:
     and takes over within a second of the holder's death."""
 
     def __init__(self, *, name, adapter, mappings, store, broker_url, page_size, poll_interval, track="old",
-                 check=None, mode_of=None):
+                 check=None, mode_of=None, change_of=None):
         self.name = name
         self.conn = bus.connect(broker_url)
         self.publisher = bus.ConfirmingPublisher(self.conn)
@@ -45,7 +46,7 @@ class SourceLoop:
         self.worker = SourceWorker(name=name, department=adapter.department, system=adapter.system, track=track,
                                    source=self.source, mappings=mappings, publisher=self.publisher, store=store,
                                    page_size=page_size, check=check, mode_of=mode_of,
-                                   max_record_bytes=adapter.config.get("max_record_bytes"))
+                                   max_record_bytes=adapter.config.get("max_record_bytes"), change_of=change_of)
         self.holds_source = False
         self._ticked = time.monotonic()
 
@@ -162,8 +163,10 @@ class ConsumerLoop:
 def delivery_factory(destination, store, settings: dict | None = None):
     """settings: the hub's, for the retry tiers and limit and the breaker (defaults without)."""
     policy = RetryPolicy.from_settings(settings)
+    twins = twin_departments(settings or {})
     return lambda dead_letters: DeliveryWorker(destination, store, dead_letters, policy=policy,
-                                               breaker=CircuitBreaker.from_settings(destination.name, store, settings))
+                                               breaker=CircuitBreaker.from_settings(destination.name, store, settings),
+                                               twin_departments=twins)
 
 
 def recorder_factory(store, queue):

@@ -17,8 +17,8 @@ from hub.routing import load_routes
 from hub.runtime.loops import ConsumerLoop, SourceLoop, delivery_factory, recorder_factory
 from hub.runtime.retry import retry_delays_ms
 from hub.runtime.supervisor import Supervisor
-from hub.runtime.tracks import ModeCache, TrackSink
-from hub.dualtrack import current_mode
+from hub.runtime.tracks import ModeCache, TrackSink, new_track_overrides
+from hub.dualtrack import current_mode, mode_info
 from hub.model import DEPARTMENT_LABELS
 from hub.store import Store
 
@@ -37,10 +37,10 @@ def enabled_adapters(settings: dict) -> dict[str, dict]:
 def new_track(settings: dict, name: str) -> dict | None:
     """Settings of the adapter's "new" track (the department's cloud copy), if configured:
     the old track's settings with the overrides under adapters.<name>.tracks.new."""
-    conf = (settings.get("adapters") or {}).get(name) or {}
-    overrides = (conf.get("tracks") or {}).get("new")
-    if not overrides or not conf.get("enabled", True):
+    overrides = new_track_overrides(settings, name)
+    if not overrides:
         return None
+    conf = settings["adapters"][name]
     merged = {k: v for k, v in conf.items() if k not in HUB_KEYS}
     merged.update({k: v for k, v in overrides.items() if k not in HUB_KEYS})
     return merged
@@ -80,6 +80,11 @@ class Hub:
                                  if dept in DEPARTMENT_LABELS else "off")
         # Post-mapping validation: the item must be in the synchronised provincial catalogue.
         self.check = CatalogueCheck(self.store, float((settings.get("catalogue") or {}).get("refresh_seconds", 30)))
+
+    def _change_of(self, department: str) -> str | None:
+        """When the department's stored mode last changed (None: never; the file's mode holds)."""
+        changed = mode_info(self.store, self.settings, department).get("changed_at")
+        return changed.isoformat() if changed is not None else None
 
     def _supervise(self, name, build):
         c = self.settings.get("consumer", {})
@@ -123,7 +128,8 @@ class Hub:
         self._supervise(f"source:{name}:{track}", lambda: SourceLoop(
             name=f"{name}:{track}", adapter=adapter, mappings=self.mappings, store=self.store, broker_url=url,
             page_size=adapter.config.get("page_size", 200), poll_interval=adapter.config.get("poll_interval", 1.0),
-            check=self.check, track=track, mode_of=self.mode_of))
+            check=self.check, track=track, mode_of=self.mode_of,
+            change_of=self._change_of if new_track(self.settings, name) else None))
         sink = adapter.sink()
         if sink is None:
             return

@@ -12,6 +12,7 @@ from hub.adapter import Page
 from hub.bus import ConfirmingPublisher, names
 from hub.mapping import MappingSet, RecordError
 from hub.runtime.deadletters import publish_dead_letter
+from hub.runtime.takeover import Takeover
 from hub.runtime.tracks import policy
 
 log = logging.getLogger("tongban.source")
@@ -28,7 +29,7 @@ class PollResult:
 class SourceWorker:
     def __init__(self, *, name: str, department: str, system: str, track: str, source, mappings: MappingSet,
                  publisher: ConfirmingPublisher, store, page_size: int = 200, check=None, mode_of=None,
-                 max_record_bytes: int | None = None):
+                 max_record_bytes: int | None = None, change_of=None):
         self.name = name            # checkpoint key, e.g. "commerce:old"
         self.department = department
         self.system = system
@@ -45,10 +46,17 @@ class SourceWorker:
         self.max_record_bytes = max_record_bytes
         # department -> dual-track mode; without dual-track every source is the old, primary track
         self.mode_of = mode_of or (lambda department: "off")
+        # department -> its last stored mode change: a track that becomes primary first takes over
+        # what the other left unrouted (hub/runtime/takeover.py)
+        self.takeover = None if change_of is None else Takeover(
+            name=name, department=department, system=system, track=track, store=store, publisher=publisher,
+            change_of=change_of)
 
     def poll_once(self) -> PollResult:
         route = policy(self.mode_of(self.department), self.track)
         if not route.active:
+            return PollResult(0, 0, 0, False)
+        if route.to_events and self.takeover is not None and not self.takeover.settled():
             return PollResult(0, 0, 0, False)
         cursor = self.store.get_checkpoint(self.name)
         page: Page = self.source.fetch(cursor, self.page_size)

@@ -39,6 +39,19 @@ def policy(mode: str, track: str) -> TrackPolicy:
         raise ValueError(f"unknown dual-track mode {mode!r} or track {track!r} (modes: {', '.join(MODES)})") from None
 
 
+def new_track_overrides(settings: dict, name: str) -> dict | None:
+    """adapters.<name>.tracks.new of an enabled adapter: where its department's cloud copy is."""
+    conf = (settings.get("adapters") or {}).get(name) or {}
+    if not conf.get("enabled", True):
+        return None
+    return (conf.get("tracks") or {}).get("new") or None
+
+
+def twin_departments(settings: dict) -> frozenset[str]:
+    """The departments read on two tracks (adapters are named after their department)."""
+    return frozenset(n for n in (settings.get("adapters") or {}) if new_track_overrides(settings, n))
+
+
 def primary(mode: str) -> str:
     return "new" if mode in ("cutover", "retired") else "old"
 

@@ -124,6 +124,14 @@ class DualTrackStore(StoreBase):
         with self._read() as conn:
             return [dict(r._mapping) for r in conn.execute(q)]
 
+    def dualtrack_twins_since(self, department: str, since: datetime) -> list[dict]:
+        """The department's waiting twins and those decided since ``since`` (a takeover's view)."""
+        q = (select(twins).where(twins.c.department == department,
+                                 (twins.c.state == "waiting") | (twins.c.updated_at >= since))
+             .order_by(twins.c.case_no, twins.c.sequence))
+        with self._read() as conn:
+            return [dict(r._mapping) for r in conn.execute(q)]
+
     # --- verdicts ----------------------------------------------------------------------
     def dualtrack_comparisons(self, *, department: str | None = None, case_no: str | None = None,
                               since: datetime | None = None, until: datetime | None = None,

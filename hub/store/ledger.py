@@ -10,9 +10,20 @@ from .sql import StoreBase, check_keys, chunks, insert_ignore, unique_by
 from .types import utcnow
 
 # skipped: a department track the dual-track mode leaves out (the write mirror's other side)
-OUTCOMES = ("accepted", "duplicate", "skipped")
-_KEYS = frozenset({"message_id", "case_no", "sequence", "kind", "outcome", "delivered_at"})
+# twin: the same step (case, kind, sequence) was delivered from the department's other track
+OUTCOMES = ("accepted", "duplicate", "skipped", "twin")
+_KEYS = frozenset({"message_id", "case_no", "sequence", "kind", "outcome", "delivered_at", "track"})
 _REQUIRED = ("message_id", "outcome")
+
+
+def ledger_row(destination: str, row: dict, now, caller: str) -> dict:
+    """A delivery row checked and completed, for every path that writes the ledger."""
+    check_keys(row, _KEYS, _REQUIRED, caller)
+    if row["outcome"] not in OUTCOMES:
+        raise ValueError(f"{caller}: outcome must be one of {OUTCOMES}, got {row['outcome']!r}")
+    return {"message_id": row["message_id"], "destination": destination, "case_no": row.get("case_no"),
+            "sequence": row.get("sequence"), "kind": row.get("kind"), "outcome": row["outcome"],
+            "track": row.get("track"), "delivered_at": row.get("delivered_at") or now}
 
 
 class Ledger(StoreBase):
@@ -37,26 +48,24 @@ class Ledger(StoreBase):
         if not rows:
             return 0
         now = utcnow()
-        batch = []
-        for row in rows:
-            check_keys(row, _KEYS, _REQUIRED, "record_deliveries")
-            if row["outcome"] not in OUTCOMES:
-                raise ValueError(
-                    f"record_deliveries: outcome must be one of {OUTCOMES}, got {row['outcome']!r}"
-                )
-            batch.append(
-                {
-                    "message_id": row["message_id"],
-                    "destination": destination,
-                    "case_no": row.get("case_no"),
-                    "sequence": row.get("sequence"),
-                    "kind": row.get("kind"),
-                    "outcome": row["outcome"],
-                    "delivered_at": row.get("delivered_at") or now,
-                }
-            )
+        batch = [ledger_row(destination, row, now, "record_deliveries") for row in rows]
         with self._write() as conn:
             return insert_ignore(conn, deliveries, unique_by(batch, "message_id"))
+
+    def delivered_steps(self, destination: str, case_nos: list[str]) -> dict[tuple, set[str]]:
+        """(case_no, kind, sequence) -> the tracks ``destination`` has that step from,
+        for the dual-track check that one step is delivered from one track only."""
+        cases = list(dict.fromkeys(c for c in case_nos if c))
+        out: dict[tuple, set[str]] = {}
+        c = deliveries.c
+        with self._read() as conn:
+            for part in chunks(cases):
+                q = select(c.case_no, c.kind, c.sequence, c.track).where(
+                    c.destination == destination, c.case_no.in_(part), c.track.is_not(None),
+                    c.sequence.is_not(None), c.outcome.in_(("accepted", "duplicate")))
+                for case_no, kind, seq, track in conn.execute(q):
+                    out.setdefault((case_no, kind, seq), set()).add(track)
+        return out
 
     def last_sequences(self, destination: str, case_nos: list[str]) -> dict[str, int]:
         """Highest delivered sequence per case; cases with none are absent."""

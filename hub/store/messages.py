@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from .schema import checkpoints, message_log
-from .sql import StoreBase, check_keys, insert_ignore, unique_by, upsert
+from .sql import StoreBase, check_keys, chunks, insert_ignore, unique_by, upsert
 from .types import utcnow
 
 _MESSAGE_KEYS = frozenset(
@@ -31,6 +31,15 @@ class MessageLog(StoreBase):
             batch.append(full)
         with self._write() as conn:
             return insert_ignore(conn, message_log, unique_by(batch, "message_id"))
+
+
+    def logged_ids(self, message_ids: list[str]) -> set[str]:
+        """Which of ``message_ids`` were published onward (the log holds routed messages only)."""
+        found: set[str] = set()
+        with self._read() as conn:
+            for part in chunks(list(dict.fromkeys(message_ids))):
+                found.update(conn.scalars(select(message_log.c.message_id).where(message_log.c.message_id.in_(part))))
+        return found
 
 
 class Checkpoints(StoreBase):

@@ -11,9 +11,9 @@ from __future__ import annotations
 from sqlalchemy import delete, func, select, update
 
 from .audit import audit_row, write_audit
-from .ledger import _KEYS as _LEDGER_KEYS, _REQUIRED as _LEDGER_REQUIRED, OUTCOMES
+from .ledger import ledger_row
 from .schema import breaker_states, deliveries, delivery_holds, parked_messages
-from .sql import StoreBase, check_keys, chunks, insert_ignore, unique_by, upsert
+from .sql import StoreBase, chunks, insert_ignore, unique_by, upsert
 from .types import utcnow
 
 HOLD_STATUSES = ("retrying", "dead", "released")
@@ -121,15 +121,7 @@ class Resilience(StoreBase):
         (dicts with message_id, case_no, position, routing_key, body, headers) and
         unparked by message id."""
         now = utcnow()
-        ledger = []
-        for row in delivered:
-            check_keys(row, _LEDGER_KEYS, _LEDGER_REQUIRED, "commit_delivery_batch")
-            if row["outcome"] not in OUTCOMES:
-                raise ValueError(f"commit_delivery_batch: outcome {row['outcome']!r} not in {OUTCOMES}")
-            ledger.append({"message_id": row["message_id"], "destination": destination,
-                           "case_no": row.get("case_no"), "sequence": row.get("sequence"),
-                           "kind": row.get("kind"), "outcome": row["outcome"],
-                           "delivered_at": row.get("delivered_at") or now})
+        ledger = [ledger_row(destination, row, now, "commit_delivery_batch") for row in delivered]
         for hold in hold_upserts:
             if hold["status"] not in HOLD_STATUSES:
                 raise ValueError(f"hold status must be one of {HOLD_STATUSES}, got {hold['status']!r}")

@@ -81,6 +81,9 @@ deliveries = Table(
     Column("kind", String(NAME)),
     Column("outcome", String(16), nullable=False),
     Column("delivered_at", UTCDateTime(), nullable=False),
+    # dual-track: the track it came from, so a step delivered from one track is not
+    # delivered again from the other across a cutover or rollback
+    Column("track", String(16)),
     PrimaryKeyConstraint("message_id", "destination", name="pk_deliveries"),
     # per-case order checks: max(sequence) for (destination, case_no)
     Index("ix_deliveries_destination_case_no", "destination", "case_no", "sequence"),

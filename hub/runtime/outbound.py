@@ -1,0 +1,29 @@
+"""How a canonical envelope goes onward: its exchange, routing key, headers and log row.
+
+One place for the source worker and for a takeover's late routing (hub/runtime/takeover.py),
+so a message routed late is routed exactly as it would have been when it was read."""
+from __future__ import annotations
+
+from hub.bus import names
+from hub.model import Envelope
+
+
+def exchange_of(env: Envelope) -> str:
+    return names.COMMANDS if env.kind == "application" else names.EVENTS
+
+
+def headers_of(env: Envelope, department: str, track: str) -> dict:
+    return {
+        names.H_DEPARTMENT: department, names.H_KIND: env.kind,
+        names.H_CASE_NO: env.case_no or "", names.H_SEQUENCE: env.sequence or 0,
+        names.H_TRACK: track, names.H_RECORD_KEY: env.record_key,
+    }
+
+
+def log_row(env: Envelope, department: str, system: str, track: str) -> dict:
+    """The message log's row for a routed envelope (lineage; also "was it routed")."""
+    return {
+        "message_id": str(env.message_id), "kind": env.kind, "department": department, "system": system,
+        "track": track, "case_no": env.case_no, "sequence": env.sequence, "routing_key": env.routing_key,
+        "mapping": env.mapping, "record_key": env.record_key, "produced_at": env.produced_at,
+    }

@@ -48,6 +48,8 @@ def _register_builtin() -> None:
     register(SimSpec("ndrc_new", NdrcNewSim, "TONGBAN_SIM_NDRC_NEW_PORT", 18092))
     from .housing import HousingNewSim
     register(SimSpec("housing_new", HousingNewSim, "TONGBAN_SIM_HOUSING_NEW_PORT", 18093))
+    from .land import LandNewSim
+    register(SimSpec("land_new", LandNewSim, "TONGBAN_SIM_LAND_NEW_PORT", 18094))
     from .catalogue import CatalogueSim
     register(SimSpec("catalogue", CatalogueSim, "TONGBAN_SIM_CATALOGUE_PORT", 18087))
 

@@ -13,7 +13,11 @@ gtmap's constants: ZJZL 1 身份证 / 7 营业执照 / 8 统一社会信用代�
 record fields SHXXID SXH JDMC SHRYXM SHYJ CZJG QMSJ of gtmap's gx_ww_shxx (审核信息).
 Invented: the batch layout (Message/Head/Data/Record, PCH JLS), the JLLX record type, the
 step codes JDDM and flows, the item fields SXBM/SXMC, LXDH, the certificate fields ZSMC,
-XKZH, FZJG, FZRQ, YXQZ and the permit number formats, file names, the application file."""
+XKZH, FZJG, FZRQ, YXQZ and the permit number formats, file names, the application file.
+
+LandNewSim (land_new) is the cloud copy for the dual-track period: the same seed, so the same
+cases, in folders of its own, with the drift of sims/drift.py (POST /_admin/drift) applied to
+its step records before they are batched; a lag holds its files back from the outbox."""
 from __future__ import annotations
 
 import hashlib
@@ -22,10 +26,12 @@ import random
 import shutil
 import tempfile
 import threading
+import time
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from . import drift
 from .base import HttpError, Request, Response, SimServer, json_response
 from .land_codes import RARE_CHARS
 from .land_data import BAD_KINDS, CaseFactory
@@ -45,22 +51,27 @@ def _now() -> datetime:
 
 class LandSim(SimServer):
     name = "land"
+    default_drift: dict = {}
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, seed: int | None = None):
-        fixed = os.environ.get("TONGBAN_SIM_LAND_DIR", "").strip()
         self._temp = None
-        if fixed:
-            self.base = Path(fixed)
-        elif port == 0:  # tests and the demo: a folder pair of this instance's own
-            self.base = self._temp = Path(tempfile.mkdtemp(prefix="tongban-land-"))
-        else:
-            self.base = ROOT / "var" / "land"
+        self.base = self._folder(port)
         self.inbox, self.outbox, self.archive = self.base / "inbox", self.base / "outbox", self.base / "sim"
         for d in (self.inbox, self.outbox):
             d.mkdir(parents=True, exist_ok=True)
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
         super().__init__(host, port, seed)
+
+    def _folder(self, port: int) -> Path:
+        """Where this instance keeps its inbox, outbox and archive."""
+        fixed = os.environ.get("TONGBAN_SIM_LAND_DIR", "").strip()
+        if fixed:
+            return Path(fixed)
+        if port == 0:  # tests and the demo: a folder pair of this instance's own
+            self._temp = Path(tempfile.mkdtemp(prefix=f"tongban-{self.name.replace('_', '-')}-"))
+            return self._temp
+        return ROOT / "var" / "land"
 
     def endpoints(self) -> dict:
         return {"inbox": str(self.inbox), "outbox": str(self.outbox)}
@@ -71,6 +82,7 @@ class LandSim(SimServer):
         self.route("GET", "/_admin/files", self.admin_files)
         self.route("GET", "/_admin/applications", self.admin_applications)
         self.route("POST", "/_admin/redeliver", self.admin_redeliver)
+        self.route("POST", "/_admin/drift", self.admin_drift)
 
     def reset_state(self) -> None:
         self.factory = CaseFactory(random.Random(self.seed))
@@ -83,6 +95,8 @@ class LandSim(SimServer):
         self.record_ids: set[str] = set()
         self.applications: dict[str, dict] = {}
         self.refused: list[dict] = []
+        self.drift: dict = dict(self.default_drift)
+        self.held: list[tuple[float, str, bytes]] = []   # (due, name, bytes): a lagging system's files not yet dropped
         # Only what this system wrote goes: the hub's own folders inside the outbox are its business.
         for folder, pattern in ((self.outbox, "TDSP_*"), (self.outbox, ".TDSP_*"), (self.inbox, "*")):
             for p in folder.glob(pattern):
@@ -110,9 +124,12 @@ class LandSim(SimServer):
 
     def _watch(self) -> None:
         while not self._stop.wait(0.05):
-            if self.land_faults["pickup_paused"] or self.land_faults["inbox_unmounted"]:
-                continue
             try:
+                if self.held:   # a lagging system's files whose time has come
+                    with self.lock:
+                        self._release()
+                if self.land_faults["pickup_paused"] or self.land_faults["inbox_unmounted"]:
+                    continue
                 with self.lock:
                     scan_inbox(self)
             except OSError:
@@ -126,6 +143,22 @@ class LandSim(SimServer):
             self.inbox.rename(offline)
 
     # --- writing batches ---------------------------------------------------------------
+    def _drop(self, name: str, data: bytes) -> None:
+        """Put a finished file into the outbox, now, or once the drift's lag has passed (in
+        the order written, so name order stays production order). Caller holds the lock."""
+        lag = float(self.drift.get("lag_seconds", 0) or 0)
+        if lag <= 0 and not self.held:
+            write_atomic(self.outbox, name, data)
+            return
+        self.held.append((time.monotonic() + max(lag, 0.0), name, data))
+        self._release()
+
+    def _release(self) -> None:
+        now = time.monotonic()
+        while self.held and self.held[0][0] <= now:
+            _, name, data = self.held.pop(0)
+            write_atomic(self.outbox, name, data)
+
     def _record_id(self) -> str:
         while True:  # SHXXID: 16 characters, 全局唯一
             rid = f"{self.rng.getrandbits(64):016X}"
@@ -160,7 +193,7 @@ class LandSim(SimServer):
         # Name order is production order: date, then a batch number that never goes back.
         name = f"TDSP_{now:%Y%m%d}_{self.batch_no:08d}.{fmt}"
         (self.archive / "sent" / name).write_bytes(data)
-        write_atomic(self.outbox, name, data)
+        self._drop(name, data)
         self.events.extend(decoded_view(rec, fmt) for rec in stamped)
         self.files.append({"name": name, "format": fmt, "encoding": encoding, "records": len(stamped),
                            "sha256": hashlib.sha256(data).hexdigest(), "kind": kind, "duplicate_of": None})
@@ -177,7 +210,7 @@ class LandSim(SimServer):
         self.batch_no += 1
         new = f"TDSP_{_now():%Y%m%d}_{self.batch_no:08d}.{original['format']}"
         (self.archive / "sent" / new).write_bytes(data)
-        write_atomic(self.outbox, new, data)
+        self._drop(new, data)
         self.files.append({**original, "name": new, "duplicate_of": name})
         return new
 
@@ -190,6 +223,8 @@ class LandSim(SimServer):
             made += [self.factory.case(k, rare) for k in kinds]
             records = sorted((rec for case in made for rec in case),
                              key=lambda rec: (rec["_at"], rec["SLBH"], int(rec["SXH"])))
+            if self.drift:
+                records = drift.apply(records, self.drift, DRIFT_KEYS)
             names, i = [], 0
             while i < len(records):
                 size = batch_records or self.rng.randint(20, 80)
@@ -226,6 +261,9 @@ class LandSim(SimServer):
         if chars is not None and (not isinstance(chars, str) or not chars):
             raise HttpError(400, "rare_chars must be a non-empty string", field="rare_chars")
         return json_response(self.load(counts["cases"], counts["bad"], fmt, encoding, size, float(rare), chars))
+
+    def admin_drift(self, req: Request) -> Response:
+        return json_response(drift.set_drift(self, req.json()))
 
     def admin_events(self, req: Request) -> Response:
         with self.lock:
@@ -269,3 +307,33 @@ class LandSim(SimServer):
             if "inbox_unmounted" in mine:
                 self._mount(not mine["inbox_unmounted"])
             return json_response({**base, **self.land_faults})
+
+
+# The land system's own names for the fields drift works on (sims/drift.py): the step code,
+# its time, the case (受理编号), the step number; a decision (审批 or 登簿) is what the
+# "extra event" drift records twice.
+DRIFT_KEYS = {"step": "JDDM", "time": "QMSJ", "case": "SLBH", "seq": "SXH", "extra_step": ("301", "302")}
+
+
+class LandNewSim(LandSim):
+    """The cloud copy of the land-use approval system for the dual-track period: the same seed,
+    so the same cases, dropped into folders of its own (never the old one's), with the drift
+    set by POST /_admin/drift (sims/drift.py). Its folders: TONGBAN_SIM_LAND_NEW_DIR, else a
+    fresh temporary folder on an ephemeral port, else new/ inside the old system's folder
+    (TONGBAN_SIM_LAND_DIR or var/land), so a share mounted for the old one carries both."""
+    name = "land_new"
+
+    def _folder(self, port: int) -> Path:
+        fixed = os.environ.get("TONGBAN_SIM_LAND_NEW_DIR", "").strip()
+        if fixed:
+            return Path(fixed)
+        if port == 0:
+            self._temp = Path(tempfile.mkdtemp(prefix="tongban-land-new-"))
+            return self._temp
+        return Path(os.environ.get("TONGBAN_SIM_LAND_DIR", "").strip() or ROOT / "var" / "land") / "new"
+
+    def endpoints(self) -> dict:
+        # work_dir "": the hub's processing/, done/ and seen.sha256 for this track inside this
+        # outbox, never a work folder the old track's settings may name (shared, the two tracks
+        # would claim each other's files and take one's batches for duplicates of the other's).
+        return {**super().endpoints(), "work_dir": ""}

@@ -29,7 +29,8 @@ class LandAdapter(Adapter):
         Field("inbox", "folder the hub writes application files into; the land system picks them up",
               required=True, example="/mnt/tdsp/inbox"),
         Field("work_dir", "where processing/, done/, failed/, duplicates/ and seen.sha256 live; must be on the "
-              "outbox's filesystem (the claim is a rename); empty means the outbox itself", default="",
+              "outbox's filesystem (the claim is a rename); empty means the outbox itself. In dual-track the "
+              "new track needs its own (tracks.new.work_dir), never the old track's", default="",
               example="/mnt/tdsp/hub"),
         Field("csv_encoding", "encoding of CSV files without a byte order mark", default="gb18030",
               example="gb18030"),

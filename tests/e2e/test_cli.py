@@ -112,6 +112,13 @@ def test_compose_file_parses_and_names_the_settings_the_code_reads():
     assert settings["db_url"] == env["TONGBAN_DB_URL"]
     assert settings["adapters"]["commerce"]["url"] == "http://sims:18081"
     assert settings["destinations"]["province"]["wsdl"].startswith("http://sims:18083/")
+    # every department's new copy is where the sims container serves it (dual-track)
+    from hub.runtime.runner import new_track
+    sims_env = compose["services"]["sims"]["environment"]
+    assert new_track(settings, "commerce")["url"] == "http://sims:18091"
+    assert new_track(settings, "ndrc")["url"] == "http://sims:18092"
+    assert new_track(settings, "housing")["db_url"] == sims_env["TONGBAN_SIM_HOUSING_NEW_DB_URL"]
+    assert new_track(settings, "land")["outbox"] == sims_env["TONGBAN_SIM_LAND_DIR"] + "/new/outbox"
     sims_env = compose["services"]["sims"]["environment"]
     from sims.cluster import REGISTRY
     assert {spec.port_env for spec in REGISTRY.values()} <= set(sims_env)

@@ -224,3 +224,115 @@ def test_reset_forgets_everything_and_load_checks_its_input(http, land):
     for bad in ({"cases": -1}, {"cases": 1, "format": "json"}, {"cases": 1, "format": "csv", "encoding": "GBK"},
                 {"cases": 1, "batch_records": 0}, {"cases": 1, "rare": 3}):
         assert http.post(f"{land.url}/_admin/load", json=bad).status_code == 400, bad
+
+
+# --- the new copy (dual-track): land_new -------------------------------------------------
+
+from sims.land import LandNewSim  # noqa: E402
+
+SAME = lambda e: {k: v for k, v in e.items() if k not in ("SHXXID", "GXSJ")}  # noqa: E731 - stamped per system
+# What a record says, whatever batch it landed in: XML leaves out (or empties) what CSV writes as "".
+SAYS = lambda e: {k: v for k, v in SAME(e).items() if v != ""}  # noqa: E731
+
+
+@pytest.fixture
+def land_new():
+    with LandNewSim(port=0, seed=1234) as sim:
+        yield sim
+
+
+def _events(http, sim) -> list[dict]:
+    return http.get(f"{sim.url}/_admin/events").json()["items"]
+
+
+def test_land_new_is_registered_on_its_own_port_and_folders():
+    from sims.cluster import REGISTRY
+    spec = REGISTRY["land_new"]
+    assert (spec.factory, spec.port_env, spec.default_port) == (LandNewSim, "TONGBAN_SIM_LAND_NEW_PORT", 18094)
+    assert len({s.default_port for s in REGISTRY.values()}) == len(REGISTRY)
+
+
+def test_land_new_serves_the_same_cases_in_folders_of_its_own(http, land, land_new):
+    assert land_new.base != land.base and land_new.outbox != land.outbox and land_new.inbox != land.inbox
+    assert land_new.endpoints() == {"inbox": str(land_new.inbox), "outbox": str(land_new.outbox), "work_dir": ""}
+    old, new = load(http, land, cases=60, bad=3), load(http, land_new, cases=60, bad=3)
+    assert new["cases"] == old["cases"] and new["bad"] == old["bad"] and new["files"] == old["files"]
+    old_events, new_events = _events(http, land), _events(http, land_new)
+    assert [SAME(e) for e in new_events] == [SAME(e) for e in old_events] and len(old_events) > 180
+    files = {f["name"]: f for f in http.get(f"{land_new.url}/_admin/files").json()["items"]}
+    seen = []
+    for name in new["files"]:
+        seen += read_file(land_new.outbox / name, files[name]["format"], files[name]["encoding"])
+    assert seen == new_events
+    assert sorted(p.name for p in land.outbox.iterdir()) == old["files"]   # nothing crossed over
+
+
+def test_land_new_folders_follow_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("TONGBAN_SIM_LAND_DIR", str(tmp_path / "tdsp"))
+    fixed = LandNewSim(port=18994, seed=1)          # never started: only its folders are looked at
+    assert fixed.base == tmp_path / "tdsp" / "new"  # beside the old system's, on the same share
+    with LandNewSim(port=0, seed=1) as ephemeral:   # tests: a folder of its own, not the old one's
+        assert not str(ephemeral.base).startswith(str(tmp_path))
+    monkeypatch.setenv("TONGBAN_SIM_LAND_NEW_DIR", str(tmp_path / "cloud"))
+    with LandNewSim(port=0, seed=1) as sim:
+        assert sim.endpoints()["outbox"] == str(tmp_path / "cloud" / "outbox")
+
+
+def test_land_new_drift_changes_exactly_what_it_says(http, land, land_new):
+    body = {"drop_field": ["SHYJ"], "rename_field": {"SHRYXM": "BLRXM"}, "utc_times": True,
+            "status_code": {"field": "CZJG", "step": "201", "value": "审查中"}, "seed": 5}
+    r = http.post(f"{land_new.url}/_admin/drift", json=body)
+    assert r.status_code == 200 and r.json()["drift"] == body
+    load(http, land, cases=40, format="csv")   # CSV: every column present, so a dropped one reads ""
+    load(http, land_new, cases=40, format="csv")
+    old_events, new_events = _events(http, land), _events(http, land_new)
+    assert len(old_events) == len(new_events)
+    for o, n in zip(old_events, new_events):
+        assert (n["SHYJ"], n["SHRYXM"]) == ("", "")            # dropped; renamed to a column the export lacks
+        assert n["CZJG"] == ("审查中" if o["JDDM"] == "201" else o["CZJG"])
+        if re.search(r"\d:\d\d", o["QMSJ"]) and not re.search(r"(-02-30|-04-31)", o["QMSJ"]):
+            assert n["QMSJ"] != o["QMSJ"] and re.match(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$", n["QMSJ"])
+        else:                                                  # a date alone: nothing to shift
+            assert n["QMSJ"] == o["QMSJ"]
+        same = {k: v for k, v in SAME(o).items() if k not in ("SHYJ", "SHRYXM", "CZJG", "QMSJ")}
+        assert same == {k: v for k, v in SAME(n).items() if k in same}
+
+
+def test_land_new_missing_and_extra_events(http, land, land_new):
+    http.post(f"{land_new.url}/_admin/drift", json={"missing_rate": 0.15, "extra_rate": 1.0, "seed": 9})
+    load(http, land, cases=40)
+    load(http, land_new, cases=40)
+    old = {(e["SLBH"], e["SXH"]): e for e in _events(http, land)}
+    new = _events(http, land_new)
+    last = defaultdict(int)
+    for (case, seq) in old:
+        last[case] = max(last[case], int(seq))
+    extra = [e for e in new if int(e["SXH"]) > last[e["SLBH"]]]
+    kept = [e for e in new if int(e["SXH"]) <= last[e["SLBH"]]]
+    assert all(SAYS(e) == SAYS(old[(e["SLBH"], e["SXH"])]) for e in kept)
+    assert 0 < len(old) - len(kept) < len(old) * 0.3           # some rows never produced
+    # a decision (审批 301 / 登簿 302) recorded twice, as the case's next step number, as text
+    assert extra and all(e["JDDM"] in ("301", "302") and e["SXH"] == str(last[e["SLBH"]] + 1) for e in extra)
+    assert len({e["SLBH"] for e in extra}) == len(extra)
+    decided = {e["SLBH"] for e in kept if e["JDDM"] in ("301", "302")}
+    assert {e["SLBH"] for e in extra} == decided
+
+
+def test_land_new_lag_holds_its_files_back_in_order(http, land_new):
+    http.post(f"{land_new.url}/_admin/drift", json={"lag_seconds": 1.0})
+    made = load(http, land_new, cases=30, batch_records=20)
+    assert len(made["files"]) > 2
+    assert _events(http, land_new)                                   # written, so listed ...
+    assert [p for p in land_new.outbox.iterdir()] == []              # ... but not dropped yet
+    _wait(lambda: sorted(p.name for p in land_new.outbox.iterdir()) == made["files"], timeout=5)
+    http.post(f"{land_new.url}/_admin/drift", json={})
+    assert load(http, land_new, cases=1)["files"][0] in {p.name for p in land_new.outbox.iterdir()}
+
+
+def test_land_drift_is_checked_and_forgotten_on_reset(http, land_new):
+    assert http.post(f"{land_new.url}/_admin/drift", json={"colour": "red"}).status_code == 400
+    assert http.post(f"{land_new.url}/_admin/drift", json={"reorder_materials": 2}).status_code == 400
+    http.post(f"{land_new.url}/_admin/drift", json={"missing_rate": 1.0})
+    assert load(http, land_new, cases=3)["files"] == [] and _events(http, land_new) == []
+    http.post(f"{land_new.url}/_admin/reset")
+    assert land_new.drift == {} and len(load(http, land_new, cases=3)["files"]) == 1

@@ -29,8 +29,21 @@ def make_engine(url: str) -> sa.Engine:
             # mode=rw: the 前置库 is the department's; a wrong path must fail, not create an empty file.
             parsed = parsed.set(database=f"file:{path}").update_query_dict({"mode": "rw", "uri": "true"})
         # The department's system writes the same file: wait for its lock instead of failing.
-        return sa.create_engine(parsed, connect_args={"timeout": 30})
+        engine = sa.create_engine(parsed, connect_args={"timeout": 30})
+        sa.event.listen(engine, "connect", _lenient_text)
+        return engine
     return sa.create_engine(parsed, pool_pre_ping=True, pool_size=2, max_overflow=2)
+
+
+def _lenient_text(dbapi_conn, _record) -> None:
+    # SQLite stores whatever bytes a system writes as TEXT, and sqlite3 fails the whole SELECT on
+    # one that is not UTF-8 (GB18030 text): kept as lone surrogates instead, so that
+    # records.precheck refuses that row alone and the rows behind it flow.
+    dbapi_conn.text_factory = _decode
+
+
+def _decode(raw: bytes) -> str:
+    return raw.decode("utf-8", "surrogateescape")
 
 
 class HousingAdapter(Adapter):

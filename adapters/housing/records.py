@@ -19,17 +19,20 @@ import sqlalchemy as sa
 
 from hub.model import ids
 
-from .tables import COLUMNS, TABLES
+from .tables import COLUMNS, CONVERTED, TABLES, TYPES, readable
 
 SPSX = ("SPSXBM", "SPSXBBH", "SPBMBM", "SPBMMC", "SLFS")
 XM = ("XMDM", "XMMC", "JSDD")
 JSDW = ("DWMC", "DWTYSHXYDM")
 PASSED = (11, 12)           # BLZT 办结(通过) / 办结(容缺通过): the ones a 批复文件 belongs to
 _REGION = re.compile(r"^\d{6}$")
+_ESCAPED = re.compile("[\udc80-\udcff]")   # bytes that were not UTF-8, as surrogateescape keeps them
 
 
 def plain(value):
     """Column values as JSON-able text the way such systems print them."""
+    if isinstance(value, bytes):   # a BLOB where text belongs: judged as text (not_utf8)
+        return value.decode("utf-8", "surrogateescape")
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, date):
@@ -39,21 +42,87 @@ def plain(value):
     return value
 
 
+def typed(column: str, value):
+    """A CONVERTED column's value as read (tables.readable) made what SQLAlchemy's own type
+    makes of it: date, datetime or Decimal. ValueError naming the column and the value if it
+    is none of them."""
+    kind = TYPES[column]
+    if value is None or isinstance(value, (date, Decimal)):
+        return value   # the driver's own (a datetime is a date)
+    out = None
+    try:
+        if isinstance(kind, sa.Numeric):
+            number = Decimal(value) if isinstance(value, str) else value
+            if isinstance(number, (int, float, Decimal)) and not isinstance(number, bool):
+                out = Decimal(f"{number:.{kind.scale}f}")   # as SQLAlchemy rounds on SQLite
+                out = out if out.is_finite() else None
+        elif isinstance(value, str):
+            out = (datetime if isinstance(kind, sa.DateTime) else date).fromisoformat(value)
+    except (ValueError, ArithmeticError):
+        pass
+    if out is not None:
+        return out
+    what = ("a number" if isinstance(kind, sa.Numeric) else
+            "a date and time (YYYY-MM-DD HH:MM:SS)" if isinstance(kind, sa.DateTime) else "a date (YYYY-MM-DD)")
+    shown = plain(value)
+    shown = shown[:40] + "…" if isinstance(shown, str) and len(shown) > 40 else shown
+    raise ValueError(f"{column}: {shown!r} is not {what}")
+
+
+def not_utf8(column: str, text: str) -> str | None:
+    """Why a text read with surrogateescape (make_engine) is refused, or None. The text itself is
+    not shown (a name, an ID number): where its bytes stop being UTF-8, and whether they read as
+    GB18030, the usual cause (a system writing its own encoding into the 前置库)."""
+    bad = _ESCAPED.search(text)
+    if bad is None:
+        return None
+    raw = text.encode("utf-8", "surrogateescape")
+    at = len(text[:bad.start()].encode("utf-8", "surrogateescape"))
+    try:
+        raw.decode("gb18030")
+        cause = "; the bytes decode as GB18030: written in GB18030, not UTF-8"
+    except UnicodeDecodeError:
+        cause = ""
+    return (f"{column}: the text is not UTF-8 (byte 0x{raw[at]:02x} at offset {at} of {len(raw)}){cause}; "
+            f"not shown, as it may be personal data")
+
+
+def value_of(column: str, value):
+    """A column's value as records carry it; a converted one that does not convert is kept as
+    read (precheck refuses its row)."""
+    if column in CONVERTED:
+        try:
+            value = typed(column, value)
+        except ValueError:
+            pass
+    return plain(value)
+
+
 def business(table: str, row) -> dict:
-    return {"TABLE": table, "LSH": row["LSH"], "DFSJZJ": row["DFSJZJ"], "XZQHDM": row["XZQHDM"],
-            **{c: plain(row[c]) for c in COLUMNS[table]}}
+    return {"TABLE": table, "LSH": row["LSH"], "DFSJZJ": plain(row["DFSJZJ"]), "XZQHDM": plain(row["XZQHDM"]),
+            **{c: value_of(c, row[c]) for c in COLUMNS[table]}}
 
 
 def precheck(table: str, row) -> str | None:
-    """Why the exchange refuses a context row (project, unit, 事项办理) before anything is built
-    on it, or None. Rows that are mapped are left to the mappings and the canonical model."""
+    """Why the exchange refuses a row before anything is built on it, or None: in any table,
+    text that is not UTF-8 and dates or numbers that are not; in the context tables (project,
+    unit, 事项办理) the exchange's own checks. The rest is left to the mappings and the model."""
+    for column in ("DFSJZJ", "XZQHDM", *COLUMNS[table]):
+        text = plain(row[column])
+        if isinstance(text, str) and (why := not_utf8(column, text)):
+            return why
+        if column in CONVERTED:
+            try:
+                typed(column, row[column])
+            except ValueError as exc:
+                return str(exc)
     if table not in ("SPGL_XMJBXXB", "SPGL_XMDWXXB", "SPGL_XMSPSXBLXXB"):
         return None
     region = row["XZQHDM"]
     if not _REGION.match(str(region or "")):
         return f"XZQHDM: {region!r} is not a 6-digit region code"
     if table == "SPGL_XMJBXXB":
-        start, end = row["NKGSJ"], row["NJCSJ"]
+        start, end = typed("NKGSJ", row["NKGSJ"]), typed("NJCSJ", row["NJCSJ"])
         if start is not None and end is not None and not start < end:
             return (f"NKGSJ: {plain(start)} is not before NJCSJ {plain(end)} "
                     f"(SPGL check 130: NKGSJ时间要早于NJCSJ时间)")
@@ -71,7 +140,7 @@ def _latest(conn, name: str, key: str, values: set, *extra) -> dict:
     if not values:
         return {}
     t = TABLES[name]
-    q = sa.select(t).where(t.c[key].in_(sorted(values)), t.c.SJYXBS == 1, *extra).order_by(t.c.LSH)
+    q = sa.select(*readable(t)).where(t.c[key].in_(sorted(values)), t.c.SJYXBS == 1, *extra).order_by(t.c.LSH)
     return {row[key]: row for row in conn.execute(q).mappings()}
 
 
@@ -113,6 +182,16 @@ def add_context(conn, records: list[dict]) -> None:
             rec["BLXH"] = rank.get(rec["DFSJZJ"])
         else:
             rec["BLXH"] = done or len(rank) or None
-        rec["SPSX"] = {k: plain(spsx[k]) for k in SPSX} if spsx else None
-        rec["XM"] = {k: plain(xm[k]) for k in XM} if xm else None
-        rec["JSDW"] = {k: plain(dw[k]) for k in JSDW} if dw else None
+        rec["SPSX"] = {k: value_of(k, spsx[k]) for k in SPSX} if spsx else None
+        rec["XM"] = {k: value_of(k, xm[k]) for k in XM} if xm else None
+        rec["JSDW"] = {k: value_of(k, dw[k]) for k in JSDW} if dw else None
+
+
+def joined_not_utf8(rec: dict) -> str | None:
+    """A joined context row that is not UTF-8 (changed after it was settled, or a correction not
+    read yet): the record is refused rather than built on it."""
+    for part in ("SPSX", "XM", "JSDW"):
+        for column, value in (rec.get(part) or {}).items():
+            if isinstance(value, str) and (why := not_utf8(f"{part}.{column}", value)):
+                return why
+    return None

@@ -12,8 +12,11 @@ Rows of the context tables (project, unit, 事项办理) carry nothing the platf
 their own: they are checked as the exchange checks them and settled (SJSCZT=3) as they
 are read, in the same transaction that then reads their children; a row that fails a
 check is handed on with its error, dead-lettered, and written back SJSCZT=2, and its
-children wait. An SJYXBS=0 row is a correction copy (the row it invalidates is followed
-by a new valid row): it makes no record either; it is settled as it is read."""
+children wait. So is a row of any table holding what the 前置库 kept but cannot be read as
+its column (text that is not UTF-8, a date or number that is not one: records.precheck),
+rather than failing the page for every row behind it. An SJYXBS=0 row is a correction
+copy (the row it invalidates is followed by a new valid row): it makes no record either;
+it is settled as it is read."""
 from __future__ import annotations
 
 import json
@@ -26,14 +29,16 @@ import sqlalchemy as sa
 from hub.adapter import Page, RawRecord, SourceUnavailable
 from hub.model.masking import mask_text
 
-from .records import add_context, business, precheck
-from .tables import FEEDS, TABLES
+from .records import JSDW, SPSX, XM, add_context, business, joined_not_utf8, precheck
+from .tables import COLUMNS, FEEDS, TABLES, readable
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 # Canonical fields a mapping or the model may refuse -> the 前置库 columns they come from,
 # so that SBYY names the column the department has to correct.
 COLUMN_OF = {
+    **{c: c for columns in COLUMNS.values() for c in columns},
+    **{f"{part}.{c}": c for part, columns in (("SPSX", SPSX), ("XM", XM), ("JSDW", JSDW)) for c in columns},
     "applicant.id_number": "DWTYSHXYDM", "holder.id_number": "DWTYSHXYDM", "JSDW.DWTYSHXYDM": "DWTYSHXYDM",
     "applicant.name": "DWMC", "holder.name": "DWMC", "JSDW.DWMC": "DWMC",
     "occurred_at": "BLSJ", "BLSJ": "BLSJ", "type": "BLZT", "BLZT": "BLZT", "sequence": "BLXH",
@@ -64,6 +69,19 @@ def split_key(key: str) -> tuple[str, int]:
     return table, int(lsh)
 
 
+def record(data: dict, error: str | None) -> RawRecord:
+    raw = json.dumps(data, ensure_ascii=False)
+    try:
+        raw.encode("utf-8")
+    except UnicodeEncodeError:
+        # Text that was not UTF-8 in the 前置库 (a refused row: records.not_utf8) is kept escaped,
+        # so that its dead letter stores what was read; only plain text stays in the data, which
+        # gives the case number for an AMQP header.
+        raw = json.dumps(data)
+        data = {k: v for k, v in data.items() if not isinstance(v, str) or v.isprintable()}
+    return RawRecord(key=f"{data['TABLE']}:{data['LSH']}", data=data, raw=raw, error=error)
+
+
 class SpglSource:
     def __init__(self, engine: sa.Engine, sbyy_size: int = 500):
         self.engine = engine
@@ -71,7 +89,7 @@ class SpglSource:
 
     def _pending(self, feed, limit: int) -> sa.Select:
         t = TABLES[feed.name]
-        q = sa.select(t).where(t.c.SJSCZT == 0)
+        q = sa.select(*readable(t)).where(t.c.SJSCZT == 0)
         if feed.parent:
             p = TABLES[feed.parent]
             q = q.where(sa.exists().where(p.c[feed.link] == t.c[feed.link], p.c.SJYXBS == 1, p.c.SJSCZT == 3))
@@ -101,11 +119,11 @@ class SpglSource:
                         conn.execute(sa.update(t).where(t.c.LSH.in_(settle)).values(SJSCZT=3, SCSJ=now()))
                         settled += len(settle)
                 add_context(conn, [d for d, e in datas if e is None])
+                datas = [(d, e or joined_not_utf8(d)) for d, e in datas]
         except sa.exc.SQLAlchemyError as exc:
             raise SourceUnavailable(f"前置库 not readable: {exc.__class__.__name__}: {str(exc).splitlines()[0]}") from None
-        records = [RawRecord(key=f"{d['TABLE']}:{d['LSH']}", data=d, raw=json.dumps(d, ensure_ascii=False), error=e)
-                   for d, e in datas]
-        return Page(records=records, cursor={"lsh": marks}, has_more=read >= limit or bool(settled))
+        return Page(records=[record(d, e) for d, e in datas], cursor={"lsh": marks},
+                    has_more=read >= limit or bool(settled))
 
     def acknowledge(self, page: Page, failures: dict[str, str]) -> None:
         done: dict[str, list[int]] = {}

@@ -39,8 +39,21 @@ TYPES = {
 }
 
 
+# Read as stored and converted row by row (records.typed): SQLite keeps any text in a DATE or
+# NUMERIC column, and SQLAlchemy's own conversion would raise (ValueError, TypeError) in the
+# middle of a fetch, failing the whole page on every poll instead of refusing that row.
+CONVERTED = frozenset(c for c, t in TYPES.items() if isinstance(t, (sa.Date, sa.DateTime, sa.Numeric)))
+
+
 def table(name: str) -> sa.TableClause:
     return sa.table(name, *(sa.column(c, TYPES.get(c, sa.String())) for c in _KEYS + COLUMNS[name] + STATE))
+
+
+def readable(t: sa.TableClause) -> list:
+    """The columns to SELECT from `t`, CONVERTED ones as the driver hands them over: text on
+    SQLite; on PostgreSQL and MariaDB date and Decimal objects (those refuse a bad value when
+    it is written; MariaDB's zero date comes as text)."""
+    return [sa.type_coerce(c, sa.String()).label(c.name) if c.name in CONVERTED else c for c in t.c]
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ of SJSCZT/SBYY), mapped and published by a real SourceWorker on the test broker.
 
 A context row (project, unit, 事项办理) that fails the exchange's checks is dead-lettered and
 written back SJSCZT=2, and its children wait for a corrected row (by design); everything of
-the other case flows. Known gaps of the adapter (not edited here) are the xfail tests."""
+the other case flows. So does a value SQLite keeps but the adapter cannot read (bytes that are
+not UTF-8, a date or number that is not one): that row is refused, the rest read on."""
 from __future__ import annotations
 
 import pytest
@@ -119,16 +120,19 @@ def test_one_bad_column_is_processed_or_dead_lettered_naming_it_and_the_other_ca
         assert written_back, "the refusal was not written back to the 前置库 (SJSCZT=2, SBYY)"
 
 
-# --- known gaps of the housing adapter (xfail strict: each flips to a failure once fixed) ---------
-@pytest.mark.xfail(strict=True, reason="adapters/housing: a TEXT value that is not UTF-8 (GB18030 bytes in a "
-                   "SQLite 前置库) makes sqlite3 raise OperationalError for the whole SELECT: fetch reports "
-                   "SourceUnavailable for ever, that row is never dead-lettered and every row behind it waits. "
-                   "Fix: on SQLite set the DBAPI connection's text_factory to decode with errors='surrogateescape' "
-                   "(event 'connect' in make_engine) and let precheck/guard refuse the row naming the column")
+# --- values SQLite keeps but the adapter's types cannot read: that row refused, the rest flows ---
+def refused_row(sim, table: str, lsh: int) -> dict:
+    with sim.engine.connect() as conn:
+        return dict(conn.exec_driver_sql(f'SELECT "SJSCZT", "SBYY" FROM "{table}" WHERE "LSH" = ?', (lsh,))
+                    .mappings().one())
+
+
 def test_gb18030_bytes_in_a_utf8_text_column_dead_letter_that_row_only(housing, pipeline):
+    # sqlite3 used to fail the whole SELECT on them: the feed stalled and the row was never refused.
     sim, source = housing
     bad_case, good_case = sim.load(2)["cases"]
     row = case_rows(sim, bad_case)["SPGL_XMSPSXBLXXXXB"][0]
+    key = f"SPGL_XMSPSXBLXXXXB:{row['LSH']}"
     with sim.engine.begin() as conn:
         conn.exec_driver_sql('UPDATE "SPGL_XMSPSXBLXXXXB" SET "BLYJ" = CAST(? AS TEXT) WHERE "LSH" = ?',
                              ("准予许可".encode("gb18030"), row["LSH"]))
@@ -136,22 +140,49 @@ def test_gb18030_bytes_in_a_utf8_text_column_dead_letter_that_row_only(housing, 
     try:
         assert out.refused is None, out.refused
         assert any(r.data.get("SPSXSLBM") == good_case and out.processed(r) for r in out.records)
+        bad = next(r for r in out.records if r.key == key)
+        reason = out.row_of(bad)["reason"]
+        assert not out.processed(bad) and key in reason and "BLYJ" in reason, reason
+        assert "not UTF-8" in reason and "GB18030" in reason and "准予许可" not in reason, reason
+        back = refused_row(sim, "SPGL_XMSPSXBLXXXXB", row["LSH"])
+        assert back["SJSCZT"] == 2 and back["SBYY"].startswith("[BLYJ] ") and "GB18030" in back["SBYY"], back
     finally:
         write(sim, "SPGL_XMSPSXBLXXXXB", "BLYJ", row["LSH"], "fixed")   # let the next tests read on
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason="adapters/housing: a DATE/DATETIME column holding "
-                   "text that is not a date (SQLite keeps any text; the department wrote '2026-02-30') makes "
-                   "SQLAlchemy's result processor raise ValueError inside fetch: it is not a SQLAlchemyError, "
-                   "so it escapes fetch and poll_once, and every poll fails on that row again. Fix: read those "
-                   "columns as text on SQLite (sa.String) and parse them in records.py, refusing the row")
-def test_an_impossible_date_in_a_date_column_is_dead_lettered_not_a_crash(housing, pipeline):
-    sim, source = housing
-    bad_case, _ = sim.load(2)["cases"]
-    row = case_rows(sim, bad_case)["SPGL_XMSPSXBLXXXXB"][0]
-    write(sim, "SPGL_XMSPSXBLXXXXB", "BLSJ", row["LSH"], "2026-02-30 08:00:00")
+def refuses_only_that_row(sim, source, pipeline, table: str, column: str, value) -> str:
+    """Writes `value` into one row of a fresh case, polls, restores it; asserts that row alone was
+    refused and written back naming the column. Returns the dead letter's reason."""
+    bad_case, good_case = sim.load(2)["cases"]
+    lsh = case_rows(sim, bad_case)[table][0]["LSH"]
+    with sim.engine.connect() as conn:   # as stored: the simulator's own types would not read it back
+        original = conn.exec_driver_sql(f'SELECT "{column}" FROM "{table}" WHERE "LSH" = ?', (lsh,)).scalar_one()
+    write(sim, table, column, lsh, value)
     try:
         out = pipeline.poll(source, system="housing-spgl", department="housing", name="bi-housing", tally=False)
+        back = refused_row(sim, table, lsh)
     finally:
-        write(sim, "SPGL_XMSPSXBLXXXXB", "BLSJ", row["LSH"], "2026-03-02 08:00:00")
-    assert any(not out.processed(r) and "BLSJ" in out.row_of(r)["reason"] for r in out.records)
+        write(sim, table, column, lsh, original)
+    assert out.refused is None, out.refused
+    bad = next(r for r in out.records if r.key == f"{table}:{lsh}")
+    reason = out.row_of(bad)["reason"]
+    assert not out.processed(bad) and f"{column}: {value!r} is not" in reason, reason
+    assert back["SJSCZT"] == 2 and back["SBYY"].startswith(f"[{column}] "), back
+    assert any(r.data.get("SPSXSLBM") == good_case and out.processed(r) for r in out.records)
+    return reason
+
+
+@pytest.mark.parametrize("table, column, value", [
+    ("SPGL_XMSPSXBLXXXXB", "BLSJ", "2026-02-30 08:00:00"),   # DATETIME, in a forwarded row
+    ("SPGL_XMJBXXB", "NKGSJ", "2026-13-01"),                 # DATE, in a context row
+])
+def test_an_impossible_date_in_a_date_column_is_dead_lettered_not_a_crash(housing, pipeline, table, column, value):
+    # SQLAlchemy's result processor used to raise ValueError inside fetch, on every poll.
+    sim, source = housing
+    assert "is not a date" in refuses_only_that_row(sim, source, pipeline, table, column, value)
+
+
+def test_text_in_a_numeric_column_is_dead_lettered_not_a_crash(housing, pipeline):
+    # SQLAlchemy's Decimal conversion used to raise TypeError inside fetch, on every poll.
+    sim, source = housing
+    assert "is not a number" in refuses_only_that_row(sim, source, pipeline, "SPGL_XMJBXXB", "ZTZE", "一千万元")

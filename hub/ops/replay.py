@@ -7,7 +7,10 @@ again with today's mappings, so fixing a mapping or a code table and replaying i
 way to recover them; if they still fail, they stay dead and are reported as skipped.
 
 A delivery dead letter also releases the hold it left on its case at that destination:
-the case's later messages, parked meanwhile, are delivered after it, in order."""
+the case's later messages, parked meanwhile, are delivered after it, in order. A record of
+a case that died before it was canonical holds the case at every destination that got a
+later message of it (a gate, hub/runtime/hold.py): where the replayed message goes, it is
+the head the hold waits for; where it does not go, the hold is released here."""
 from __future__ import annotations
 
 import json
@@ -15,6 +18,10 @@ import json
 from hub import bus
 from hub.adapter import registry
 from hub.mapping import MappingSet, RecordError
+from hub.model import event_name
+from hub.routing import load_routes
+from hub.routing.routes import destinations_for
+from hub.runtime.hold import GATE
 
 PRE_CANONICAL = ("fetch", "decode", "map", "validate")
 
@@ -63,7 +70,8 @@ def replay(settings: dict, store, *, ids=None, stage=None, department=None, dest
     mappings = MappingSet.load(settings["mappings_dir"])
     conn = bus.connect(settings["broker_url"])
     pub = bus.ConfirmingPublisher(conn)
-    replayed, skipped = [], []
+    replayed, skipped, reached = [], [], {}
+    routes = load_routes(settings["routes_file"])
     try:
         for row in rows:
             if row["status"] != "dead":
@@ -77,6 +85,8 @@ def replay(settings: dict, store, *, ids=None, stage=None, department=None, dest
                     for env in mappings.apply(system, json.loads(row["payload"])):
                         _publish_envelope(pub, env.model_dump_json().encode(), json.loads(env.model_dump_json()),
                                           to, extra)
+                        reached.setdefault(row["id"], set()).update({to} if to else destinations_for(
+                            routes, str(env.source.department), env.kind, event_name(env.payload)))
                 else:
                     env = json.loads(row["payload"])
                     _publish_envelope(pub, row["payload"].encode("utf-8"), env, to or row.get("destination"), extra)
@@ -88,9 +98,27 @@ def replay(settings: dict, store, *, ids=None, stage=None, department=None, dest
     finally:
         pub.close()
         conn.release()
+    released = release_gates(settings, store, replayed, reached, actor, reason)
     if replayed:
         store.mark_dead_letters(replayed, "replayed", actor, reason + (f" (to {to})" if to else ""))
-    return {"replayed": len(replayed), "skipped": skipped, "ids": replayed}
+    return {"replayed": len(replayed), "skipped": skipped, "ids": replayed, "released": released}
+
+
+def release_gates(settings: dict, store, dead_letter_ids: list[str], reached: dict[str, set[str]] | None,
+                  actor: str, reason: str) -> list[dict]:
+    """Release the gate holds of these dead letters at the destinations their replay does
+    not reach (``reached``: id -> destinations; None: a purge, it reaches none)."""
+    ids = set(dead_letter_ids)
+    out = []
+    for hold in store.list_holds(status="dead"):
+        dl = hold.get("dead_letter_id")
+        if dl not in ids or not hold["head_message_id"].startswith(GATE):
+            continue
+        if reached is not None and hold["destination"] in reached.get(dl, set()):
+            continue
+        out.append(release_case(settings, store, destination=hold["destination"], case_no=hold["case_no"],
+                                actor=actor, reason=reason) | {"destination": hold["destination"]})
+    return out
 
 
 def release_case(settings: dict, store, *, destination: str, case_no: str, actor: str, reason: str) -> dict:

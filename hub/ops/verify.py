@@ -75,7 +75,9 @@ def _strip(env: dict) -> dict:
     return {k: v for k, v in env.items() if k not in VOLATILE}
 
 
-def check_destination(expected: dict[str, dict], received: list[dict]) -> dict:
+def check_destination(expected: dict[str, dict], received: list[dict], held: set[str] = frozenset()) -> dict:
+    """``held``: ids parked at the destination behind a case's failed or dead head (hub/runtime/hold.py):
+    not delivered, not missing either."""
     seen: dict[str, int] = defaultdict(int)
     by_content: dict[tuple, int] = defaultdict(int)
     last_seq: dict[str, int] = {}
@@ -103,7 +105,9 @@ def check_destination(expected: dict[str, dict], received: list[dict]) -> dict:
             altered += 1
     duplicates = sum(n - 1 for n in seen.values() if n > 1) + sum(n - 1 for n in by_content.values() if n > 1)
     delivered = sum(1 for mid in expected if mid in seen)
-    return {"expected": len(expected), "delivered": delivered, "missing": len(expected) - delivered,
+    waiting = sum(1 for mid in expected if mid in held and mid not in seen)
+    return {"expected": len(expected), "delivered": delivered, "held": waiting,
+            "missing": len(expected) - delivered - waiting,
             "duplicates": duplicates, "out_of_order": out_of_order, "unexpected": unexpected, "altered": altered}
 
 
@@ -152,13 +156,14 @@ def verify(settings: dict, store=None, mappings: MappingSet | None = None) -> di
     expected, unmappable, cases = expected_messages(settings, mappings, session, store)
     report = {"cases": 0, "destinations": {}, "departments": {}, "unmappable_records": unmappable}
     received_all = {}
+    held = {dest: store.parked_ids(dest) if store is not None else set() for dest in expected}
     for dest in sorted(expected):
         received = received_all[dest] = _get(session, admin_base(settings, dest) + "/_admin/received")
-        report["destinations"][dest] = check_destination(expected[dest], received)
+        report["destinations"][dest] = check_destination(expected[dest], received, held[dest])
     for dept in sorted(cases):
         report["departments"][dept] = {
             dest: check_destination({k: v for k, v in expected[dest].items() if v["source"]["department"] == dept},
-                                    [i for i in received_all[dest] if _department_of(i) == dept])
+                                    [i for i in received_all[dest] if _department_of(i) == dept], held[dest])
             for dest in sorted(expected)}
     applications: set[str] = set()
     if (settings.get("adapters") or {}).get("platform", {}).get("enabled", False):
@@ -181,10 +186,11 @@ def verify(settings: dict, store=None, mappings: MappingSet | None = None) -> di
 def render(report: dict) -> str:
     lines = [f"cases {report['cases']}   dead letters {report['dead_letters']}   "
              f"unmappable records {report['unmappable_records']}"]
-    lines.append(f"{'destination':<12}{'expected':>9}{'delivered':>10}{'missing':>8}{'dupes':>7}"
+    lines.append(f"{'destination':<12}{'expected':>9}{'delivered':>10}{'held':>6}{'missing':>8}{'dupes':>7}"
                  f"{'order':>7}{'unexp.':>7}{'altered':>8}")
     for name, d in report["destinations"].items():
-        lines.append(f"{name:<12}{d['expected']:>9}{d['delivered']:>10}{d['missing']:>8}{d['duplicates']:>7}"
+        lines.append(f"{name:<12}{d['expected']:>9}{d['delivered']:>10}{d.get('held', 0):>6}{d['missing']:>8}"
+                     f"{d['duplicates']:>7}"
                      f"{d['out_of_order']:>7}{d['unexpected']:>7}{d['altered']:>8}")
     for dept, dests in report.get("departments", {}).items():
         lines.append(f"  {dept:<10}" + "  ".join(f"{n} {d['delivered']}/{d['expected']}" for n, d in dests.items()))

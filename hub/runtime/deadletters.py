@@ -25,8 +25,13 @@ def _now() -> str:
 def publish_dead_letter(publisher: ConfirmingPublisher, payload: bytes, *, stage: str, reason: str,
                         department: str, destination: str | None = None, record_key: str | None = None,
                         case_no: str | None = None, message_id: str | None = None, attempts: int = 1,
-                        prior: dict | None = None, routing_key: str | None = None) -> str:
-    """Publish (not yet confirmed: the caller flushes) and return the dead letter's id."""
+                        prior: dict | None = None, routing_key: str | None = None, store=None,
+                        track: str | None = None) -> str:
+    """Publish (not yet confirmed: the caller flushes) and return the dead letter's id.
+
+    With ``store``, also record it at once (the recorder's later insert of the same id is a
+    no-op): a source does so for a record of a case, which then holds the case's later
+    messages at every destination (hub/runtime/hold.py, gates) before any is published."""
     prior = prior or {}
     dl_id = _dead_letter_id(payload, stage, department, destination, record_key, message_id, attempts, prior)
     now = _now()
@@ -40,10 +45,13 @@ def publish_dead_letter(publisher: ConfirmingPublisher, payload: bytes, *, stage
         names.H_LAST_FAILED: now,
     }
     for key, value in ((names.H_DESTINATION, destination), (names.H_RECORD_KEY, record_key),
-                       (names.H_CASE_NO, case_no), (names.H_ROUTING_KEY, routing_key)):
+                       (names.H_CASE_NO, case_no), (names.H_ROUTING_KEY, routing_key), (names.H_TRACK, track)):
         if value is not None:
             headers[key] = value
     publisher.publish(payload, names.DLX, f"{stage}.{department}", message_id=message_id, headers=headers)
+    if store is not None:
+        store.add_dead_letter(_row(dl_id, message_id, headers, stage, headers[names.H_REASON], department,
+                                   destination, _text_or_bytes(payload)))
     log.warning("dead-lettered %s at stage %s: %s", record_key or message_id, stage, headers[names.H_REASON])
     return dl_id
 
@@ -76,18 +84,16 @@ def _parse_time(text) -> datetime:
 def to_row(d: Delivery, queue: str) -> dict:
     """A store row for a message found on the dead-letter or the unrouted queue."""
     h = d.headers
-    try:
-        payload = d.body.decode("utf-8")
-    except UnicodeDecodeError:
-        payload = d.body  # kept as bytes: the store saves it base64-encoded, nothing is lost
+    payload = _text_or_bytes(d.body)
     if queue == names.UNROUTED_QUEUE:
         department = d.routing_key.split(".", 1)[0] or "unknown"
         seed = f"{d.message_id}|route|{d.routing_key}"
         stage, reason = "route", f"no route matches routing key {d.routing_key!r}"
         destination = None
     elif names.H_DEAD_LETTER_ID in h:
-        return _row(h[names.H_DEAD_LETTER_ID], d, h.get(names.H_STAGE, "deliver"), h.get(names.H_REASON, ""),
-                    h.get(names.H_DEPARTMENT, "unknown"), h.get(names.H_DESTINATION), payload)
+        return _row(h[names.H_DEAD_LETTER_ID], d.message_id, h, h.get(names.H_STAGE, "deliver"),
+                    h.get(names.H_REASON, ""), h.get(names.H_DEPARTMENT, "unknown"), h.get(names.H_DESTINATION),
+                    payload)
     else:
         # Dead-lettered by the broker itself (x-dead-letter-exchange of a queue): x-death says why.
         death = (h.get("x-death") or [{}])[0]
@@ -95,14 +101,21 @@ def to_row(d: Delivery, queue: str) -> dict:
         destination = d.routing_key.split(".", 1)[1] if d.routing_key.startswith("deliver.") else None
         seed = f"{d.message_id}|broker|{death.get('queue')}|{death.get('count')}"
         stage, reason = "deliver", f"broker dead-lettered from {death.get('queue')}: {death.get('reason')}"
-    return _row(str(uuid.uuid5(uuid.NAMESPACE_URL, seed)), d, stage, reason, department, destination, payload)
+    return _row(str(uuid.uuid5(uuid.NAMESPACE_URL, seed)), d.message_id, h, stage, reason, department, destination,
+                payload)
 
 
-def _row(dl_id, d: Delivery, stage, reason, department, destination, payload) -> dict:
-    h = d.headers
+def _text_or_bytes(body: bytes):
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return body  # kept as bytes: the store saves it base64-encoded, nothing is lost
+
+
+def _row(dl_id, message_id, h: dict, stage, reason, department, destination, payload) -> dict:
     return {
         "id": dl_id,
-        "message_id": d.message_id,
+        "message_id": message_id,
         "stage": stage,
         "reason": reason,
         "department": department,

@@ -31,7 +31,7 @@ from hub.bus import ConfirmingPublisher, Delivery, names
 from hub.delivery import DeliveryError
 from hub.runtime.breaker import CircuitBreaker
 from hub.runtime.deadletters import publish_dead_letter
-from hub.runtime.hold import HoldBook, Item, is_live_head, item_of, meta_of
+from hub.runtime.hold import GATE, HoldBook, Item, is_gate_replay, is_live_head, item_of, meta_of
 from hub.runtime.retry import RetryPolicy, attempts_of, retry_headers
 
 log = logging.getLogger("tongban.delivery")
@@ -107,11 +107,19 @@ class DeliveryWorker:
     # --- one message ------------------------------------------------------------------
     def _one(self, item: Item, book: HoldBook) -> None:
         case, mid = item.meta.case_no, item.message_id
+        book.note_replay(item)
         hold = book.get(case)
         if hold is None:
-            if mid not in self._done:
+            if mid in self._done:
+                return
+            gate = book.gate_for(item)
+            if gate is None:
                 self._attempt(item, book)
-        elif mid == hold["head_message_id"]:
+                return
+            book.hold(case, GATE + gate["id"], 0, "dead", f"waiting for dead letter {gate['id']} of this case "
+                      f"(stage {gate['stage']}): {gate['reason']}", dead_letter_id=gate["id"])
+            book.park(item)
+        elif mid == hold["head_message_id"] or is_gate_replay(hold, item):
             if mid in self._done:       # delivered, but the batch that did it died before lifting the hold
                 self._drain(case, book)
             elif is_live_head(hold, item):

@@ -17,6 +17,13 @@ refused outright) the hold turns *dead* and the parked messages stay parked: not
 the case is delivered until an operator replays n (`tongban dlq replay`), which releases
 the hold; the parked messages then follow n in order. `tongban status` shows the holds.
 
+A record of the case that died before it became a message (decode, map, validate: a
+*gate*, a dead letter still dead in the store) holds the case the same way: the case's
+messages made after it are parked behind a hold whose head is "gate:<dead letter id>",
+until the replay of that dead letter arrives (it is the head) or an operator releases the
+case. Messages made before it go on. The source writes such a dead letter to the store
+before it reads on (hub/runtime/source_worker.py), so no later message can overtake it.
+
 The holds of a destination are written by the process that holds its queue only (and by
 an operator: a replay turns dead into released), so a batch can change them in memory and
 commit them with its ledger rows in one transaction (`Store.commit_delivery_batch`)."""
@@ -24,6 +31,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from hub.bus import Delivery, names
 from hub.delivery import MessageMeta
@@ -74,12 +82,38 @@ def is_live_head(hold: dict, item: Item) -> bool:
     return attempts_of(item.headers) >= int(hold["attempts"])
 
 
+GATE = "gate:"
+
+
+def is_gate_replay(hold: dict, item: Item) -> bool:
+    """The replay of the dead letter a gate hold waits for: it comes as a new message, so
+    it is recognised by the dead letter it came from, not by its id."""
+    return hold["head_message_id"].startswith(GATE) and is_live_head(hold, item)
+
+
+def _pass_key(destination: str, dead_letter_id: str) -> str:
+    return f"gate-passed:{destination}:{dead_letter_id}"
+
+
+def _made_at(item: Item) -> datetime | None:
+    try:
+        return datetime.fromisoformat(json.loads(item.body)["produced_at"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
 class HoldBook:
     """The holds of one batch's cases: read once, changed in memory, committed with the batch."""
 
     def __init__(self, store, destination: str, case_nos: list[str]):
         self.store, self.destination = store, destination
         self.holds = store.holds(destination, case_nos) if any(case_nos) else {}
+        self.gates = store.open_gates(case_nos) if any(case_nos) else {}
+        # gates whose replay this destination has seen: the dead letter is marked replayed only
+        # after the replay is published, and a message made meanwhile must not wait for it again
+        self.passed = {g["id"] for gates in self.gates.values() for g in gates
+                       if store.get_checkpoint(_pass_key(destination, g["id"]))}
+        self.new_passes: list[str] = []
         self.upserts: dict[str, dict] = {}
         self.deletes: set[str] = set()
         self.parks: list[dict] = []
@@ -88,6 +122,24 @@ class HoldBook:
 
     def get(self, case_no: str | None) -> dict | None:
         return self.holds.get(case_no) if case_no else None
+
+    def note_replay(self, item: Item) -> None:
+        """The replay of a gate's dead letter reached this destination: from here its own
+        hold, if it needs one, keeps the case's order."""
+        replayed_from = item.headers.get(names.H_REPLAYED_FROM)
+        if replayed_from and replayed_from not in self.passed and any(
+                g["id"] == replayed_from for g in self.gates.get(item.meta.case_no, ())):
+            self.passed.add(replayed_from)
+            self.new_passes.append(replayed_from)
+
+    def gate_for(self, item: Item) -> dict | None:
+        """The oldest dead letter of the item's case, from before it, that it must wait for."""
+        made = _made_at(item)
+        gates = self.gates.get(item.meta.case_no, ())
+        waits = [g for g in gates if g["department"] == item.meta.department and g["id"] not in self.passed
+                 and g.get("track") in (None, item.meta.track)
+                 and (made is None or g["first_failed_at"] <= made)]
+        return min(waits, key=lambda g: g["first_failed_at"]) if waits else None
 
     def hold(self, case_no: str, head: str, attempts: int, status: str, reason: str,
              dead_letter_id: str | None = None) -> None:
@@ -135,3 +187,5 @@ class HoldBook:
         self.store.commit_delivery_batch(self.destination, delivered=delivered,
                                          hold_upserts=list(self.upserts.values()), hold_deletes=sorted(self.deletes),
                                          parks=self.parks, unparks=self.unparks)
+        for dead_letter_id in self.new_passes:
+            self.store.save_checkpoint(_pass_key(self.destination, dead_letter_id), {"passed": True})

@@ -110,8 +110,12 @@ class SourceWorker:
 
     def _dead(self, rec, stage: str, reason: str, key: str, failures: dict) -> None:
         # surrogatepass: a lone surrogate in what an adapter read must not crash the dead letter itself
+        case_no = _case_of(rec.data)
+        # A record of a case is in the store before the case's next record is read: at every
+        # destination the case's later messages wait for it (a gate, hub/runtime/hold.py).
         publish_dead_letter(self.publisher, rec.raw.encode("utf-8", "surrogatepass"), stage=stage, reason=reason,
-                            department=self.department, record_key=key, case_no=_case_of(rec.data))
+                            department=self.department, record_key=key, case_no=case_no, track=self.track,
+                            store=self.store if case_no else None)
         failures[rec.key] = reason
 
 

@@ -15,6 +15,7 @@ from .types import utcnow
 
 STAGES = ("fetch", "decode", "map", "validate", "route", "deliver")
 STATUSES = ("dead", "replayed", "purged")
+PRE_CANONICAL = ("fetch", "decode", "map", "validate")   # stages before a canonical message exists
 # action recorded in the audit log for each status change
 _ACTIONS = {"replayed": "dlq.replay", "purged": "dlq.purge", "dead": "dlq.restore"}
 MIN_PREFIX = 8
@@ -80,6 +81,21 @@ class DeadLetters(StoreBase):
         )
         with self._write() as conn:
             return insert_ignore(conn, dead_letters, [row]) == 1
+
+    def open_gates(self, case_nos: list[str]) -> dict[str, list[dict]]:
+        """case_no -> its dead letters from before a message was made (fetch, decode, map,
+        validate) that are still dead: the case's later messages wait for them."""
+        out: dict[str, list[dict]] = {}
+        c = dead_letters.c
+        with self._read() as conn:
+            for part in chunks(list(dict.fromkeys(n for n in case_nos if n))):
+                q = select(c.id, c.case_no, c.department, c.stage, c.reason, c.first_failed_at, c.headers).where(
+                    c.case_no.in_(part), c.status == "dead", c.stage.in_(PRE_CANONICAL))
+                for r in conn.execute(q):
+                    row = dict(r._mapping)
+                    row["track"] = (row.pop("headers") or {}).get("x-tongban-track")   # a gate holds its own track
+                    out.setdefault(r.case_no, []).append(row)
+        return out
 
     def list_dead_letters(
         self,

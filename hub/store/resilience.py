@@ -53,6 +53,12 @@ class Resilience(StoreBase):
         with self._read() as conn:
             return [dict(r._mapping) for r in conn.execute(q)]
 
+    def parked_ids(self, destination: str) -> set[str]:
+        """Every message parked at ``destination``: held behind its case's head, not lost."""
+        c = parked_messages.c
+        with self._read() as conn:
+            return set(conn.scalars(select(c.message_id).where(c.destination == destination)))
+
     def last_parked_positions(self, destination: str, case_nos: list[str]) -> dict[str, int]:
         c = parked_messages.c
         out: dict[str, int] = {}

@@ -116,6 +116,8 @@ dead_letters = Table(
     Index("ix_dead_letters_department", "department"),
     Index("ix_dead_letters_destination", "destination"),
     Index("ix_dead_letters_message_id", "message_id"),
+    # a case whose record died before it was canonical waits for it (hub/runtime/gates.py)
+    Index("ix_dead_letters_case_no", "case_no"),
 )
 
 # Who did what, when and why: replays, purges, cutovers and rollbacks.

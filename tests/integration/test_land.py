@@ -180,10 +180,19 @@ def test_one_bad_record_in_a_batch_is_dead_lettered_and_the_rest_flow(land_setti
     assert whole["stage"] == "decode" and "could not be read" in whole["reason"]
     work = _work(land_settings)
     assert work["failed"] == ["TDSP_29991231_99999999.xml", "TDSP_29991231_99999999.xml.reason"]
-    # The good steps of the date-broken case still flowed; nothing of the other two did.
+    # The good steps of the date-broken case before its dead step flowed, those after it wait for it
+    # (per-case order: held at the destination, not lost); nothing of the other two cases flowed.
     arrived = {(i["case_no"], i["sequence"]) for i in _get(sims.urls["platform"] + "/_admin/received")}
-    flowed = {(r["SLBH"], int(r["SXH"])) for r in legacy if r["SHXXID"] not in {x["SHXXID"] for x in doomed}}
+    first_dead: dict[str, int] = {}
+    for r in doomed:
+        first_dead[r["SLBH"]] = min(int(r["SXH"]), first_dead.get(r["SLBH"], 10 ** 6))
+    good = [(r["SLBH"], int(r["SXH"])) for r in legacy if r["SHXXID"] not in {x["SHXXID"] for x in doomed}]
+    flowed = {(case, seq) for case, seq in good if seq < first_dead.get(case, 10 ** 6)}
+    waiting = set(good) - flowed
     assert flowed <= arrived and not {(r["SLBH"], int(r["SXH"])) for r in doomed} & arrived
+    assert not waiting & arrived, "a step overtook its case's dead step"
+    held = {h["case_no"] for h in store.list_holds("platform")}
+    assert {case for case, _ in waiting} <= held
     assert all(k in by_key or k.endswith(".xml") for k in dead)
     store.close()
 

@@ -6,19 +6,26 @@ Northbound it inserts rows with SJSCZT=0 and never updates them (a correction is
 SJYXBS=0 copy with SJWXYY, then a new valid row: REFERENCE.md §1 [EP SpglQypgxxbAddAction]);
 the reader writes SJSCZT/SBYY back. Southbound it polls TB_SQXXB (invented) in a
 background thread, gives each application its 受理编号 and writes a receipt row into
-TB_SQHZXXB (invented), which its source side exposes like any other table."""
+TB_SQHZXXB (invented), which its source side exposes like any other table.
+
+HousingNewSim (housing_new) is the cloud copy for the dual-track period: the same seed, so
+the same cases, in a database of its own, with the drift of sims/drift.py (POST
+/_admin/drift) applied to the rows it writes (sims/housing_drift.py says how each kind shows
+in a database); a lag holds a load's rows back and inserts them, in order, once it passed."""
 from __future__ import annotations
 
 import json
 import os
 import random
 import tempfile
+import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
 
-from . import housing_feed
+from . import housing_drift, housing_feed
 from .base import HttpError, Request, Response, SimServer, json_response, load_request
 from .housing_data import BAD_KINDS, HousingFactory
 from .housing_inbox import Inbox
@@ -45,6 +52,8 @@ class HousingSim(SimServer):
         self.db_url = url
         self.engine = make_engine(url)
         self.inbox = Inbox(self)
+        self._stop_lag = threading.Event()
+        self._lag_thread: threading.Thread | None = None
         super().__init__(host, port, seed)
 
     def endpoints(self) -> dict:
@@ -58,6 +67,7 @@ class HousingSim(SimServer):
         self.route("GET", "/_admin/rows", self.admin_rows)
         self.route("POST", "/_admin/correct", self.admin_correct)
         self.route("POST", "/_admin/faults", self.admin_faults)   # the base's faults plus the inbox's
+        self.route("POST", "/_admin/drift", self.admin_drift)
 
     def reset_state(self) -> None:
         recreate(self.engine)
@@ -65,13 +75,23 @@ class HousingSim(SimServer):
         self.rows: dict[str, list[dict]] = {name: [] for name in TABLES}  # what was written, in LSH order
         self.cases: list[dict] = []
         self.inbox.reset()
+        self.drift: dict = {}
+        self.wide: dict[str, sa.Table] = {}   # tables a rename_field drift added columns to
+        self.held: list[tuple[float, list]] = []   # (due, rows): a lagging system's loads not inserted yet
 
     def start(self) -> "HousingSim":
         super().start()
         self.inbox.start()
+        self._stop_lag.clear()
+        self._lag_thread = threading.Thread(target=self._lagging, name=f"sim-{self.name}-lag", daemon=True)
+        self._lag_thread.start()
         return self
 
     def stop(self) -> None:
+        self._stop_lag.set()
+        if self._lag_thread is not None:
+            self._lag_thread.join(timeout=10)
+            self._lag_thread = None
         self.inbox.stop()
         super().stop()
         self.engine.dispose()
@@ -95,7 +115,8 @@ class HousingSim(SimServer):
 
     def insert(self, conn: sa.Connection, table: str, values: dict) -> dict:
         """One INSERT inside transaction(); returns the row as written, with its LSH."""
-        lsh = conn.execute(sa.insert(TABLES[table]).values(**values)).inserted_primary_key[0]
+        target = self.wide.get(table, TABLES[table])
+        lsh = conn.execute(sa.insert(target).values(**values)).inserted_primary_key[0]
         row = {**values, "LSH": int(lsh)}
         self._pending.append((table, row))
         return row
@@ -107,13 +128,84 @@ class HousingSim(SimServer):
             made = [self.factory.case() for _ in range(cases)]
             made += [self.factory.case(bad=BAD_KINDS[i % len(BAD_KINDS)]) for i in range(bad)]
             rows = sorted((row for c in made for row in c.rows), key=lambda r: r.at)  # stable: case order kept
-            with self.transaction() as conn:
-                for row in rows:
-                    self.insert(conn, row.table, row.values)
+            if self.drift:
+                drift = housing_drift.prepare(self.drift)
+                self._widen(drift)
+                rows = housing_drift.apply(rows, drift)
+            lag = float(self.drift.get("lag_seconds") or 0)
+            if lag > 0 or self.held:   # behind earlier held rows even once the lag is off: order is kept
+                self.held.append((time.monotonic() + lag, rows))
+                try:
+                    self._release()
+                except sa.exc.SQLAlchemyError:
+                    pass   # the lag thread tries again
+            else:
+                self._write(rows)
             for c in made:
                 self.cases.append({"SPSXSLBM": c.case_no, "SPSXBM": c.item_code, "BLZT": list(c.flow), "bad": c.bad})
         return {"created": cases, "cases": [c.case_no for c in made[:cases]],
                 "bad": [c.case_no for c in made[cases:]], "bad_kinds": {c.case_no: c.bad for c in made[cases:]}}
+
+    def _write(self, rows: list) -> None:
+        with self.transaction() as conn:
+            for row in rows:
+                self.insert(conn, row.table, row.values)
+
+    def _release(self) -> None:
+        """Insert the held loads whose lag has passed, oldest first. Caller holds self.lock;
+        a load stays held until its transaction committed."""
+        now = time.monotonic()
+        while self.held and self.held[0][0] <= now:
+            self._write(self.held[0][1])
+            self.held.pop(0)
+
+    def _lagging(self) -> None:
+        while not self._stop_lag.wait(0.05):
+            if not self.held:
+                continue
+            with self.lock:
+                try:
+                    self._release()
+                except sa.exc.SQLAlchemyError:
+                    continue   # the database blinked: the rows stay held, in order
+
+    def _widen(self, drift: dict) -> None:
+        """The columns a rename_field drift names, added to the new system's tables (ALTER TABLE,
+        as a migration would), and the tables as inserts see them. Caller holds self.lock."""
+        for table, columns in housing_drift.added_columns(drift).items():
+            wide = self.wide.get(table)
+            missing = [c for c in columns if wide is None or c.name not in wide.c]
+            if not missing:
+                continue
+            with self.engine.begin() as conn:
+                present = {c["name"].upper() for c in sa.inspect(conn).get_columns(table)}
+                quoted = conn.dialect.identifier_preparer.format_table(TABLES[table])
+                for column in missing:
+                    if column.name.upper() not in present:
+                        spec = sa.schema.CreateColumn(column).compile(dialect=conn.dialect)
+                        conn.exec_driver_sql(f"ALTER TABLE {quoted} ADD {spec}")
+            wide = wide if wide is not None else TABLES[table].to_metadata(sa.MetaData())
+            for column in missing:
+                wide.append_column(column)
+            self.wide[table] = wide
+
+    def set_drift(self, body) -> dict:
+        """POST /_admin/drift: checked as a whole (400 says what is wrong), then kept for the
+        next loads."""
+        try:
+            drift = dict(body) if isinstance(body, dict) else (body or {})
+            prepared = housing_drift.prepare(drift)
+        except ValueError as exc:
+            raise HttpError(400, str(exc)) from None
+        with self.lock:
+            for table, columns in housing_drift.added_columns(prepared).items():
+                wide = self.wide.get(table)
+                for column in columns:
+                    if wide is not None and column.name in wide.c and wide.c[column.name].comment != column.comment:
+                        raise HttpError(400, f"rename_field: {column.name} was added for another column "
+                                             f"({wide.c[column.name].comment}); reset first")
+            self.drift = drift
+        return {"drift": drift}
 
     def correct(self, table: str, dfsjzj: str, changes: dict, reason: str) -> dict:
         """The correction pattern: a copy of the latest valid row with SJYXBS=0 and SJWXYY, then a
@@ -157,11 +249,16 @@ class HousingSim(SimServer):
         table = req.query.get("table", "")
         if table not in TABLES:
             raise HttpError(400, f"table must be one of {sorted(TABLES)}", field="table")
+        with self.lock:
+            target = self.wide.get(table, TABLES[table])
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(TABLES[table]).order_by(TABLES[table].c.LSH)).mappings().all()
-        items = [{k: housing_feed.plain(table, k, v) if k in TABLES[table].c else v for k, v in r.items()}
-                 for r in rows]
+            rows = conn.execute(sa.select(target).order_by(target.c.LSH)).mappings().all()
+        # A column a rename added holds what the one it replaces held: no Decimal among them.
+        items = [{k: housing_feed.plain(table, k, v) for k, v in r.items()} for r in rows]
         return json_response({"count": len(items), "items": items})
+
+    def admin_drift(self, req: Request) -> Response:
+        return json_response(self.set_drift(req.json()))
 
     def admin_applications(self, req: Request) -> Response:
         """Applications received (TB_SQXXB rows), each with the platform's number as application_no."""
@@ -208,7 +305,8 @@ NEW_FILE = DEFAULT_FILE.with_name("sim_housing_new.db")
 
 class HousingNewSim(HousingSim):
     """The cloud copy of the 前置库 for the dual-track period: the same seed, so the same cases,
-    in a database of its own (never the old one's, whatever TONGBAN_SIM_HOUSING_DB_URL says)."""
+    in a database of its own (never the old one's, whatever TONGBAN_SIM_HOUSING_DB_URL says),
+    with the drift set by POST /_admin/drift (sims/housing_drift.py)."""
     name = "housing_new"
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, seed: int | None = None, db_url: str | None = None):

@@ -7,12 +7,18 @@ takes an application from the unified platform, refuses a repeat of its applicat
 (code 1, with the first acceptNo) and writes a RECEIPT record into the same feed.
 Besides the base faults (a Server fault for error_rate, latency, a truncated envelope for
 malformed_rate, a dropped connection for down) it has its own: gateway_rate, the HTML 502
-page of the nginx in front of it."""
+page of the nginx in front of it.
+
+NdrcNewSim (ndrc_new) is the cloud copy for the dual-track period: the same seed, so the
+same cases, with the drift of sims/drift.py (POST /_admin/drift) applied to its step records
+as they are written; with lag_seconds a record shows in QueryProjectChanges that much later
+than it was written (stamped when written; visible in write order, receipts included)."""
 from __future__ import annotations
 
 import bisect
 import random
 import re
+import time
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -65,6 +71,7 @@ class NdrcSim(SimServer):
         self.cases: list[dict] = []
         self.changes: list[dict] = []
         self.keys: list[tuple[str, int]] = []   # parallel to changes, for bisect
+        self.visible_at: list[float] = []       # parallel to changes: monotonic time each shows in the feed
         self.next_change_id = 1
         self.last_stamp = ""
         self.applications: dict[str, dict] = {}
@@ -81,6 +88,10 @@ class NdrcSim(SimServer):
         self.last_stamp = stamp
         stored = {"changeId": self.next_change_id, "updateTime": stamp, **record}
         self.keys.append((stamp, self.next_change_id))
+        # A lagging system shows what it wrote lag_seconds later, and in the order written: a
+        # record never shows before one written ahead of it (the lag may have been shortened).
+        shows = time.monotonic() + float(self.drift.get("lag_seconds") or 0)
+        self.visible_at.append(max(shows, self.visible_at[-1]) if self.visible_at else shows)
         self.changes.append(stored)
         self.next_change_id += 1
         return stored
@@ -131,8 +142,11 @@ class NdrcSim(SimServer):
     def query(self, since: str, after_id: int, size: int) -> Response:
         with self.lock:
             start = bisect.bisect_right(self.keys, (since, after_id))
-            items = self.changes[start:start + size]
-            has_more = start + size < len(self.changes)
+            end = min(start + size, len(self.changes))
+            # visible_at never decreases, so the first record not showing yet ends the page
+            visible = bisect.bisect_right(self.visible_at, time.monotonic(), start, end)
+            items = self.changes[start:visible]
+            has_more = visible == end and end < len(self.changes)
         return query_response(items, has_more)
 
     def submit(self, app: dict) -> Response:
@@ -189,7 +203,16 @@ class NdrcSim(SimServer):
         return json_response(self.load(cases, bad, tuple(kinds)))
 
     def admin_drift(self, req: Request) -> Response:
-        return json_response(drift.set_drift(self, req.json()))
+        body = req.json()
+        if isinstance(body, dict):
+            for key, high in (("missing_rate", 1), ("extra_rate", 1), ("lag_seconds", None)):
+                value = body.get(key, 0)
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or (
+                        high and value > high):
+                    raise HttpError(400, f"{key} must be a number " + ("between 0 and 1" if high else "of 0 or more"),
+                                    field=key)
+        with self.lock:
+            return json_response(drift.set_drift(self, body))
 
     def admin_events(self, req: Request) -> Response:
         with self.lock:

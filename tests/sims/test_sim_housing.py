@@ -6,13 +6,14 @@ import re
 import time
 import unicodedata
 from collections import defaultdict
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from stdnum.cn import uscc
 
-from sims.housing import HousingSim
+from sims.housing import HousingNewSim, HousingSim
 from sims.housing_schema import TABLES
 from tests.housing_dbs import KINDS, spgl_database
 
@@ -183,3 +184,188 @@ def test_endpoints_and_temp_file():
     assert url.startswith("sqlite:///") and path.exists()
     sim.stop()
     assert not path.exists()
+
+
+# --- the cloud copy (housing_new) and its drift ------------------------------------------
+# The new copy is made with the old one's seed, so it writes the same rows; drift changes them
+# in its own database only, as sims/housing_drift.py says.
+
+DETAIL, DOCUMENT = "SPGL_XMSPSXBLXXXXB", "SPGL_XMSPSXPFWJXXB"
+CONTEXT = ("SPGL_XMJBXXB", "SPGL_XMDWXXB", "SPGL_XMSPSXBLXXB")
+
+
+@pytest.fixture(params=KINDS)
+def pair(request):
+    """(old, new) on databases of their own, of the same kind."""
+    with spgl_database(request.param) as old_url, spgl_database(request.param) as new_url:
+        with HousingSim(port=0, seed=1234, db_url=old_url) as old, \
+                HousingNewSim(port=0, seed=1234, db_url=new_url) as new:
+            assert old.db_url != new.db_url
+            yield old, new
+
+
+def drift(http, sim, body) -> dict:
+    r = http.post(f"{sim.url}/_admin/drift", json=body)
+    assert r.status_code == 200, r.text
+    assert r.json()["drift"] == body
+    return r.json()
+
+
+def rows_of(http, sim, table: str) -> list[dict]:
+    """The rows as GET /_admin/rows shows them (columns a rename added included)."""
+    r = http.get(f"{sim.url}/_admin/rows", params={"table": table})
+    assert r.status_code == 200, r.text
+    return r.json()["items"]
+
+
+def columns_of(sim, table: str) -> set[str]:
+    return {c["name"].upper() for c in sa.inspect(sim.engine).get_columns(table)}
+
+
+def shifted(text: str, hours: int = -8) -> str:
+    return (datetime.strptime(text, "%Y-%m-%d %H:%M:%S") + timedelta(hours=hours)).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def test_without_drift_the_new_copy_writes_what_the_old_one_writes(http, pair):
+    old, new = pair
+    drift(http, new, {"reorder_materials": True, "seed": 3})   # no SPGL row the hub reads has a materials list
+    assert load(http, old, 12, bad=2) == load(http, new, 12, bad=2)
+    for table in TABLES:
+        assert rows_of(http, new, table) == rows_of(http, old, table), table
+    assert http.get(f"{new.url}/_admin/events").json() == http.get(f"{old.url}/_admin/events").json()
+
+
+def test_each_drift_changes_exactly_its_column(http, pair):
+    old, new = pair
+    body = {"drop_field": ["BLYJ", "FJMC"], "rename_field": {"BLR": "BLRXM"}, "utc_times": True,
+            "status_code": {"field": "BLZT", "step": "8", "value": "10"}, "seed": 5}
+    drift(http, new, body)
+    load(http, old, 30)
+    load(http, new, 30)
+    assert "BLRXM" in columns_of(new, DETAIL) and "BLRXM" not in columns_of(old, DETAIL)   # ALTER TABLE
+    old_steps, new_steps = rows_of(http, old, DETAIL), rows_of(http, new, DETAIL)
+    assert len(old_steps) == len(new_steps) > 90
+    assert {o["BLZT"] for o in old_steps} >= {1, 3, 8, 11}
+    for o, n in zip(old_steps, new_steps):
+        assert (n["BLR"], n["BLRXM"], n["BLYJ"]) == (None, o["BLR"], None)   # renamed: the old column NULL
+        assert n["BLZT"] == (10 if o["BLZT"] == 8 else o["BLZT"])
+        assert n["BLSJ"] == shifted(o["BLSJ"])                                 # UTC, 8 hours behind
+        untouched = {k: v for k, v in o.items() if k not in ("BLR", "BLYJ", "BLZT", "BLSJ")}
+        assert untouched == {k: v for k, v in n.items() if k in untouched} and set(n) == set(o) | {"BLRXM"}
+    old_docs, new_docs = rows_of(http, old, DOCUMENT), rows_of(http, new, DOCUMENT)
+    assert len(old_docs) == len(new_docs) > 10
+    for o, n in zip(old_docs, new_docs):
+        assert n["FJMC"] is None and o["FJMC"]
+        # the rest as it was: PFRQ is a date, utc_times has no time of day to shift
+        assert {k: v for k, v in o.items() if k != "FJMC"} == {k: v for k, v in n.items() if k != "FJMC"}
+    for table in CONTEXT:
+        assert rows_of(http, new, table) == rows_of(http, old, table), table
+    # what the hub's reader hands on: no handler, no opinion, the other code
+    events = [i for i in http.get(f"{new.url}/_admin/events").json()["items"] if i["TABLE"] == DETAIL]
+    assert events and all(i["BLR"] is None and i["BLYJ"] is None and i["BLZT"] != 8 for i in events)
+
+
+def test_missing_and_extra_rows(http, pair):
+    old, new = pair
+    drift(http, new, {"missing_rate": 0.15, "extra_rate": 1.0, "seed": 9})
+    load(http, old, 40)
+    load(http, new, 40)
+    for table in CONTEXT:   # never lost: a lost project would hold all its rows back
+        assert rows_of(http, new, table) == rows_of(http, old, table), table
+    same = lambda r: {k: v for k, v in r.items() if k != "LSH"}  # noqa: E731
+    old_steps = {r["DFSJZJ"]: r for r in rows_of(http, old, DETAIL)}
+    new_steps = rows_of(http, new, DETAIL)
+    kept = [r for r in new_steps if r["DFSJZJ"] in old_steps]
+    extra = [r for r in new_steps if r["DFSJZJ"] not in old_steps]
+    assert all(same(r) == same(old_steps[r["DFSJZJ"]]) for r in kept)
+    assert 0 < len(old_steps) - len(kept) < len(old_steps) * 0.3              # some rows never written
+    assert [r["DFSJZJ"] for r in kept] == [k for k in old_steps if k in {r["DFSJZJ"] for r in kept}]  # in order
+    # a decision (办结 11/12/13) written twice: a row of its own right after the first, once a case
+    by_lsh = {r["LSH"]: r for r in new_steps}
+    decided = {r["SPSXSLBM"] for r in kept if r["BLZT"] in (11, 12, 13)}
+    assert extra and {r["SPSXSLBM"] for r in extra} == decided and len(extra) == len(decided)
+    for r in extra:
+        first = by_lsh[r["LSH"] - 1]
+        assert first["DFSJZJ"] in old_steps and same(r) == {**same(first), "DFSJZJ": r["DFSJZJ"]}
+    # ... and the reader numbers it as the case's next step
+    events = [i for i in http.get(f"{new.url}/_admin/events").json()["items"] if i["TABLE"] == DETAIL]
+    steps = defaultdict(list)
+    for i in events:
+        steps[i["SPSXSLBM"]].append(i)
+    for r in extra:
+        assert steps[r["SPSXSLBM"]][-1]["DFSJZJ"] == r["DFSJZJ"]
+        assert steps[r["SPSXSLBM"]][-1]["BLXH"] == len(steps[r["SPSXSLBM"]])
+    old_docs = {r["DFSJZJ"]: r for r in rows_of(http, old, DOCUMENT)}
+    new_docs = rows_of(http, new, DOCUMENT)
+    assert all(same(r) == same(old_docs[r["DFSJZJ"]]) for r in new_docs)
+    assert 0 < len(old_docs) - len(new_docs) < len(old_docs) * 0.4
+
+
+def test_lag_holds_the_rows_back_then_inserts_them_in_order(http, pair):
+    old, new = pair
+    drift(http, new, {"lag_seconds": 1.5})
+    started = time.monotonic()
+    first = load(http, new, 6)
+    drift(http, new, {})                   # no lag any more: the next load still waits behind the first
+    second = load(http, new, 4)
+    assert first["cases"] and second["cases"]
+    assert http.get(f"{new.url}/_admin/cases").json()["count"] == 10    # written, so listed ...
+    assert all(rows(new, t) == [] for t in TABLES)                     # ... but not in the 前置库 yet
+    assert http.get(f"{new.url}/_admin/events").json()["count"] == 0
+    assert _wait(lambda: len(rows(new, DETAIL)) > 0, timeout=10)
+    assert time.monotonic() - started >= 1.4
+    assert _wait(lambda: not new.held)
+    load(http, old, 6)
+    load(http, old, 4)
+    for table in TABLES:                    # the same rows, in the same LSH order, as without the lag
+        keys = lambda sim: [(r["LSH"], r["DFSJZJ"]) for r in rows(sim, table)]  # noqa: E731
+        assert keys(new) == keys(old), table
+    load(http, new, 1)                      # nothing held, no lag: written at once
+    assert len(rows(new, "SPGL_XMSPSXBLXXB")) == 11
+
+
+@pytest.mark.parametrize("body, words", [
+    ({"colour": "red"}, "unknown drift keys"),
+    ({"reorder_materials": 2}, "reorder_materials"),
+    ({"missing_rate": 1.5}, "missing_rate"),
+    ({"extra_rate": "often"}, "extra_rate"),
+    ({"lag_seconds": -1}, "lag_seconds"),
+    ({"utc_times": "yes"}, "utc_times"),
+    ({"drop_field": "BLYJ"}, "drop_field"),
+    ({"drop_field": ["BLZT"]}, "NOT NULL"),                        # the 前置库 would refuse the row
+    ({"drop_field": ["SJSCZT"]}, "SJSCZT"),                        # exchange state never drifts
+    ({"drop_field": ["XMMC"]}, "XMMC"),                            # a project column: not a row the hub reads
+    ({"rename_field": {"BLSJ": "BLSJ2"}}, "NOT NULL"),
+    ({"rename_field": {"BLR": "BLYJ"}}, "column already"),
+    ({"rename_field": {"BLR": "BL R"}}, "not a column name"),
+    ({"rename_field": ["BLR"]}, "rename_field"),
+    ({"status_code": {"field": "BLZT", "step": "eight", "value": 3}}, "status_code.step"),
+    ({"status_code": {"field": "BLZT", "step": 8, "value": None}}, "status_code.value"),
+    ({"status_code": {"field": "XMMC", "step": 8, "value": "x"}}, "status_code.field"),
+    ({"status_code": {"field": "BLZT", "step": 8}}, "status_code"),
+    ([{"missing_rate": 1}], "JSON object"),
+])
+def test_bad_drift_is_refused_and_changes_nothing(http, body, words):
+    with HousingNewSim(port=0, seed=1) as new:
+        drift(http, new, {"missing_rate": 0.5})
+        r = http.post(f"{new.url}/_admin/drift", json=body)
+        assert r.status_code == 400 and words in r.json()["error"], r.text
+        assert new.drift == {"missing_rate": 0.5}
+
+
+def test_drift_is_forgotten_on_reset(http):
+    with HousingNewSim(port=0, seed=1) as new:
+        drift(http, new, {"missing_rate": 1.0, "rename_field": {"BLR": "BLRXM"}})
+        load(http, new, 3)
+        assert rows(new, DETAIL) == [] and rows(new, DOCUMENT) == [] and len(rows(new, "SPGL_XMSPSXBLXXB")) == 3
+        assert "BLRXM" in columns_of(new, DETAIL)
+        drift(http, new, {"lag_seconds": 30})
+        load(http, new, 1)
+        assert new.held
+        assert http.post(f"{new.url}/_admin/reset").status_code == 200
+        assert new.drift == {} and new.held == [] and new.wide == {}
+        assert "BLRXM" not in columns_of(new, DETAIL)          # the tables made again, as the standard has them
+        load(http, new, 3)
+        steps = rows_of(http, new, DETAIL)
+        assert steps and all(r["BLR"] for r in steps) and "BLRXM" not in steps[0]
+

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 import requests
@@ -17,7 +17,7 @@ from zeep.transports import Transport
 
 from adapters.ndrc.records import decode
 from sims.catalogue_data import codes_for
-from sims.ndrc import ENDPOINT, NdrcSim
+from sims.ndrc import ENDPOINT, NdrcNewSim, NdrcSim
 from sims.ndrc_data import COMPACT_SHARE
 
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -259,3 +259,145 @@ def test_same_seed_same_cases(http):
             load(http, sim, cases=5, bad=2)
             return [{k: v for k, v in e.items() if k != "updateTime"} for e in events(http, sim)]
     assert run() == run()
+
+
+# --- the cloud copy (ndrc_new) and its drift ---------------------------------------------
+# Read through zeep and the adapter's decode, as the hub reads the feed: what the new copy
+# sends differs from the old one's exactly by the drift.
+
+@pytest.fixture
+def ndrc_new():
+    with NdrcNewSim(port=0, seed=1234) as sim:
+        yield sim
+
+
+def client_of(sim):
+    session = requests.Session()
+    session.trust_env = False
+    return zeep.Client(f"{sim.url}{ENDPOINT}?wsdl", transport=Transport(session=session, operation_timeout=5))
+
+
+def feed(sim, page_size=7) -> list[dict]:
+    """Every record the feed shows now, as the adapter hands them to the mapping."""
+    return [decode(c).data for c in read_all(client_of(sim), page_size)]
+
+
+def set_drift(http, sim, body):
+    r = http.post(f"{sim.url}/_admin/drift", json=body)
+    assert r.status_code == 200, r.text
+    assert r.json()["drift"] == body
+
+
+SAME = lambda r: {k: v for k, v in r.items() if k not in ("changeId", "updateTime")}  # noqa: E731
+
+
+def utc(text: str) -> str:
+    return (legacy_time(text) - timedelta(hours=8)).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def test_ndrc_new_without_drift_is_the_old_feed(http, ndrc, ndrc_new):
+    set_drift(http, ndrc_new, {"reorder_materials": True, "seed": 2})   # no materials list in this feed
+    assert load(http, ndrc, cases=15, bad=5) == load(http, ndrc_new, cases=15, bad=5)
+    assert [SAME(e) for e in events(http, ndrc_new)] == [SAME(e) for e in events(http, ndrc)]
+
+
+def test_ndrc_new_drift_changes_exactly_what_it_says(http, ndrc, ndrc_new):
+    body = {"drop_field": ["opinion"], "rename_field": {"handler": "handlerName"}, "utc_times": True,
+            "status_code": {"field": "stepCode", "step": "30", "value": "35"}, "seed": 5}
+    set_drift(http, ndrc_new, body)
+    load(http, ndrc, cases=30)
+    load(http, ndrc_new, cases=30)
+    old, new = feed(ndrc), feed(ndrc_new)
+    assert len(old) == len(new) == 150
+    handled = 0
+    for o, n in zip(old, new):
+        assert "opinion" not in n                                  # no longer sent
+        assert "handler" not in n and "handlerName" not in n       # renamed out of the contract: absent
+        handled += "handler" in o
+        assert n["stepCode"] == ("35" if o["stepCode"] == "30" else o["stepCode"])
+        assert n["eventTime"] == utc(o["eventTime"])               # UTC, naive: 8 hours behind
+        same = {k: v for k, v in SAME(o).items() if k not in ("opinion", "handler", "stepCode", "eventTime")}
+        assert same == {k: v for k, v in SAME(n).items() if k in same} and set(same) | {
+            "stepCode", "eventTime"} == set(SAME(n))
+    assert handled > 100
+    # the system's own record has the field under its new name
+    stored = events(http, ndrc_new)
+    assert [e.get("handlerName") for e in stored] == [o.get("handler") for o in old]
+
+
+def test_ndrc_new_missing_and_extra_records(http, ndrc, ndrc_new):
+    set_drift(http, ndrc_new, {"missing_rate": 0.15, "extra_rate": 1.0, "seed": 9})
+    load(http, ndrc, cases=40)
+    load(http, ndrc_new, cases=40)
+    old = {(e["caseNo"], e["stepSeq"]): e for e in feed(ndrc)}
+    new = feed(ndrc_new)
+    assert [e["changeId"] for e in new] == list(range(1, len(new) + 1))
+    kept = [e for e in new if e["stepSeq"] <= 5]
+    extra = [e for e in new if e["stepSeq"] > 5]
+    assert all(SAME(e) == SAME(old[(e["caseNo"], e["stepSeq"])]) for e in kept)
+    assert 0 < len(old) - len(kept) < len(old) * 0.3              # some records never written
+    # the decision (批复, 40) recorded twice, as the case's step 6, right after the first
+    decided = {e["caseNo"] for e in kept if e["stepCode"] == "40"}
+    assert extra and {e["caseNo"] for e in extra} == decided and len(extra) == len(decided)
+    by_id = {e["changeId"]: e for e in new}
+    for e in extra:
+        first = by_id[e["changeId"] - 1]
+        assert (first["stepCode"], first["stepSeq"], e["stepSeq"]) == ("40", 4, 6)
+        assert SAME(e) == {**SAME(first), "stepSeq": 6}
+
+
+def test_ndrc_new_lag_holds_records_back_then_shows_them_in_order(http, ndrc_new):
+    set_drift(http, ndrc_new, {"lag_seconds": 2.0})
+    client = client_of(ndrc_new)
+    started = time.monotonic()
+    load(http, ndrc_new, cases=4)
+    set_drift(http, ndrc_new, {})                 # the lag is off, but what was written first shows first
+    load(http, ndrc_new, cases=2)
+    assert submit(client).code == "0"             # the receipt is written now, and waits its turn too
+    assert len(events(http, ndrc_new)) == 31      # written, so listed ...
+    page = client.service.QueryProjectChanges(afterId=0, pageSize=50)
+    assert page.change == [] and page.hasMore is False   # ... but not in the feed yet
+    seen = []
+    while time.monotonic() - started < 10 and len(seen) < 31:
+        seen = read_all(client)
+        time.sleep(0.05)
+    assert time.monotonic() - started >= 1.9
+    assert [c.changeId for c in seen] == list(range(1, 32)) and seen[-1].changeType == "RECEIPT"
+    assert [decode(c).data for c in seen] == events(http, ndrc_new)
+    load(http, ndrc_new, cases=1)                 # nothing held, no lag: shows at once
+    assert len(read_all(client)) == 36
+
+
+def test_ndrc_lag_cuts_a_page_at_the_first_record_not_showing(http, ndrc_new):
+    load(http, ndrc_new, cases=2)                 # 1-10: showing
+    set_drift(http, ndrc_new, {"lag_seconds": 30})
+    load(http, ndrc_new, cases=2)                 # 11-20: held
+    set_drift(http, ndrc_new, {})
+    load(http, ndrc_new, cases=4)                 # 21-40: written without a lag, still behind 11-20
+    client = client_of(ndrc_new)
+    page = client.service.QueryProjectChanges(afterId=0, pageSize=50)
+    assert [c.changeId for c in page.change] == list(range(1, 11)) and page.hasMore is False
+    page = client.service.QueryProjectChanges(afterId=0, pageSize=7)
+    assert [c.changeId for c in page.change] == list(range(1, 8)) and page.hasMore is True
+    page = client.service.QueryProjectChanges(updatedSince=page.change[-1].updateTime, afterId=7, pageSize=7)
+    assert [c.changeId for c in page.change] == [8, 9, 10] and page.hasMore is False
+    page = client.service.QueryProjectChanges(updatedSince=page.change[-1].updateTime, afterId=10, pageSize=7)
+    assert page.change == [] and page.hasMore is False
+
+
+@pytest.mark.parametrize("body", [{"colour": "red"}, {"reorder_materials": 2}, {"lag_seconds": -1},
+                                  {"lag_seconds": "soon"}, {"missing_rate": 2}, {"extra_rate": True}, ["x"]])
+def test_ndrc_bad_drift_is_refused_and_changes_nothing(http, ndrc_new, body):
+    set_drift(http, ndrc_new, {"missing_rate": 0.5})
+    assert http.post(f"{ndrc_new.url}/_admin/drift", json=body).status_code == 400
+    assert ndrc_new.drift == {"missing_rate": 0.5}
+
+
+def test_ndrc_drift_is_forgotten_on_reset(http, ndrc_new):
+    set_drift(http, ndrc_new, {"missing_rate": 1.0, "lag_seconds": 30})
+    load(http, ndrc_new, cases=3)
+    assert events(http, ndrc_new) == []
+    http.post(f"{ndrc_new.url}/_admin/reset")
+    assert ndrc_new.drift == {} and ndrc_new.visible_at == []
+    load(http, ndrc_new, cases=3)
+    assert len(feed(ndrc_new)) == 15

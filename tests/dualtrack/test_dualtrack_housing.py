@@ -1,0 +1,292 @@
+"""Dual-track for 住建 housing: the old 前置库 simulator and its cloud copy (housing_new, same
+seed), each read through the hub's own housing source as its track (the new track's settings
+made the way the hub makes them: with_endpoints + runner.new_track), mapped, and fed to the
+matcher with the project's config/dualtrack.yaml. Each injected drift yields exactly its
+verdicts and fields; nothing else differs. Stores on SQLite and PostgreSQL; the 前置库 on
+SQLite, and for one mix of drifts on PostgreSQL and MariaDB too.
+
+The step number (BLXH) is not a column: the hub's reader ranks a case's 办理详细 rows. A row
+the new system never writes therefore renumbers the case's later steps on the new track, and
+a decision written twice moves the 批复文件 to the later step; `expected` works that out from
+the rows each system wrote, not from what the hub made of them."""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from hub.adapter import registry
+from hub.config import load_settings, with_endpoints
+from hub.dualtrack import DualTrack, load_config
+from hub.mapping import MappingSet
+from hub.runtime.runner import bindings, enabled_adapters, new_track
+from sims.housing import HousingNewSim, HousingSim
+from tests.conftest import wait_until
+from tests.housing_dbs import KINDS, spgl_database
+
+ROOT = Path(__file__).resolve().parents[2]
+MAPPINGS = MappingSet.load(ROOT / "mappings")
+SYSTEM = "housing-spgl"
+CASES = 25
+SEED = 77
+DETAIL, DOCUMENT = "SPGL_XMSPSXBLXXXXB", "SPGL_XMSPSXPFWJXXB"
+PASSED = (11, 12)    # 办结(通过) / 办结(容缺通过): the step a 批复文件 belongs to
+
+
+def hub_settings(old: HousingSim, new: HousingNewSim) -> dict:
+    """The hub's settings pointed at both simulators, as the demo and the tests point them."""
+    ends = {"housing": {"admin_url": old.url, **old.endpoints()},
+            "housing_new": {"admin_url": new.url, **new.endpoints()}}
+    return with_endpoints(load_settings(), ends)
+
+
+def read_track(conf: dict, track: str) -> list[dict]:
+    """Every canonical envelope the hub's housing source + mappings make of one track's 前置库."""
+    source = registry.create("housing", conf).source()
+    cursor, out = None, []
+    try:
+        while True:
+            page = source.fetch(cursor, 500)
+            for rec in page.records:
+                assert rec.error is None, rec.error
+                out += [e.model_dump(mode="json") for e in MAPPINGS.apply(SYSTEM, rec.data, track=track)]
+            source.acknowledge(page, {})
+            cursor = page.cursor
+            if not page.records and not page.has_more:
+                return out
+    finally:
+        source.close()
+
+
+def written(sim: HousingSim) -> dict[str, list[dict]]:
+    """What the system wrote into its 前置库, table by table in LSH order."""
+    with sim.lock:
+        return {t: [dict(r) for r in rows] for t, rows in sim.rows.items()}
+
+
+def both_tracks(drift: dict | None = None, cases: int = CASES, db: str = "sqlite"):
+    """(old envelopes, new envelopes, old rows, new rows) for `cases` cases, the new copy
+    drifting by `drift`."""
+    with spgl_database(db) as old_url, spgl_database(db) as new_url:
+        with HousingSim(port=0, seed=SEED, db_url=old_url) as old, \
+                HousingNewSim(port=0, seed=SEED, db_url=new_url) as new:
+            if drift:
+                new.set_drift(drift)
+            old.load(cases)
+            new.load(cases)
+            settings = hub_settings(old, new)
+            conf_new = new_track(settings, "housing")
+            assert conf_new["db_url"] == new.db_url
+            envs_old = read_track(enabled_adapters(settings)["housing"], "old")
+            envs_new = read_track(conf_new, "new")
+            return envs_old, envs_new, written(old), written(new)
+
+
+def run(store, old, new, t0, settings=None, delay=5.0):
+    dt = DualTrack(store, settings or {})
+    out = dt.offer_many(old, t0)
+    out += dt.offer_many(new, t0 + timedelta(seconds=delay))
+    out += dt.expire(t0 + timedelta(hours=2))
+    return {(c.case_no, c.kind, c.sequence): (c.verdict, frozenset(d["field"] for d in c.fields)) for c in out}
+
+
+def _flat(value: dict, prefix: str = "payload") -> dict:
+    out = {}
+    for key, v in value.items():
+        if isinstance(v, dict) and v:
+            out.update(_flat(v, f"{prefix}.{key}"))
+        else:
+            out[f"{prefix}.{key}"] = v
+    return out
+
+
+def differing(a: dict, b: dict) -> set[str]:
+    """The payload fields in which two of the old track's events differ (the step numbers aside)."""
+    fa, fb = _flat(a["payload"]), _flat(b["payload"])
+    return {p for p in fa.keys() | fb.keys() if fa.get(p) != fb.get(p) and p != "payload.sequence"}
+
+
+def _steps(rows: dict) -> dict[str, list[dict]]:
+    out = defaultdict(list)
+    for r in rows[DETAIL]:
+        out[r["SPSXSLBM"]].append(r)
+    return out
+
+
+def _certificate_step(steps: list[dict]) -> int | None:
+    """The step a 批复文件 takes, as the reader gives it: the latest 办结(通过), else the last step."""
+    done = [i for i, r in enumerate(steps, 1) if r["BLZT"] in PASSED]
+    return max(done) if done else (len(steps) or None)
+
+
+def expected(old: list[dict], old_rows: dict, new_rows: dict, fields_of=lambda env: set()) -> dict:
+    """Every verdict, from the rows each system wrote: the new track's step k is the row the new
+    system wrote k-th in the case; the old event it is compared with is the old step k. So a
+    step the new system left out turns the later ones into mismatches (on the fields in which
+    those old steps differ) and the last into missing_new; a decision written twice is a step
+    more (missing_old, or compared with an old step if one went missing before it).
+    fields_of(env) names the fields a field drift changes in the new copy of `env`."""
+    envs = {(e["case_no"], e["kind"], e["sequence"]): e for e in old}
+    old_steps, new_steps = _steps(old_rows), _steps(new_rows)
+    rank = {r["DFSJZJ"]: k for rs in old_steps.values() for k, r in enumerate(rs, 1)}
+    out = {}
+    for case, rs in old_steps.items():
+        copies: list[int] = []   # for each step the new system wrote: the old step it is a copy of
+        for r in new_steps.get(case, []):
+            copies.append(rank.get(r["DFSJZJ"]) or copies[-1])   # a key of its own: the decision again
+        for k in range(1, max(len(rs), len(copies)) + 1):
+            key = (case, "case_event", k)
+            if k > len(copies):
+                out[key] = ("missing_new", frozenset())
+            elif k > len(rs):
+                out[key] = ("missing_old", frozenset())
+            else:
+                source = envs[(case, "case_event", copies[k - 1])]
+                fields = frozenset(differing(envs[key], source) | fields_of(source))
+                out[key] = ("mismatch" if fields else "match", fields)
+    new_docs = {r["SPSXSLBM"] for r in new_rows[DOCUMENT]}
+    for doc in old_rows[DOCUMENT]:
+        case = doc["SPSXSLBM"]
+        step = _certificate_step(old_steps[case])
+        key = (case, "certificate", step)
+        if case not in new_docs:
+            out[key] = ("missing_new", frozenset())
+            continue
+        moved = _certificate_step(new_steps[case])
+        if moved != step:
+            out[key] = ("missing_new", frozenset())
+            out[(case, "certificate", moved)] = ("missing_old", frozenset())
+            continue
+        fields = frozenset(fields_of(envs[key]))
+        out[key] = ("mismatch" if fields else "match", fields)
+    assert set(envs) <= set(out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def plain():
+    return both_tracks()
+
+
+def test_the_new_track_is_configured_by_the_hub_the_way_the_others_are():
+    with HousingSim(port=0, seed=1) as old, HousingNewSim(port=0, seed=1) as new:
+        settings = hub_settings(old, new)
+        conf = new_track(settings, "housing")
+        assert conf["db_url"] == new.db_url != enabled_adapters(settings)["housing"]["db_url"] == old.db_url
+        assert "admin_url" not in conf and "tracks" not in conf
+        assert registry.create("housing", conf).check().ok
+        # the write mirror: applications for housing also go to the new track's queue
+        mirror = [b for b in bindings(settings) if b.destination == "housing.new"]
+        assert [(b.pattern, b.exchange) for b in mirror] == [("housing.application.*", "tongban.commands")]
+    base = load_settings()
+    housing = base["adapters"]["housing"]
+    assert housing["tracks"]["new"]["db_url"] != housing["db_url"]
+    assert housing["tracks"]["new"]["admin_url"].endswith(":18093") and base["sims"]["housing_new_port"] == 18093
+    assert load_config({}).department("housing").mode == "off"
+
+
+def test_no_drift_is_a_hundred_percent_match(dstore, t0, plain):
+    old, new, old_rows, new_rows = plain
+    assert {e["kind"] for e in old} == {"case_event", "certificate"} and len(old) == len(new) > 3 * CASES
+    out = run(dstore, old, new, t0)
+    assert out == expected(old, old_rows, new_rows)
+    assert {v for v, _ in out.values()} == {"match"} and len(out) == len(old)
+
+
+def test_reorder_materials_changes_nothing_here(dstore, t0):
+    # No SPGL row the hub reads carries a materials list: the drift has nothing to reorder.
+    old, new, _, _ = both_tracks({"reorder_materials": True, "seed": 3})
+    assert all(e["payload"].get("materials") in (None, []) for e in old)
+    assert {v for v, _ in run(dstore, old, new, t0).values()} == {"match"}
+
+
+def _event(e) -> bool:
+    return e["kind"] == "case_event"
+
+
+@pytest.mark.parametrize("drift, fields_of", [
+    # another status code at one step: 受理 (3) written as 部门受理 (8)
+    ({"status_code": {"field": "BLZT", "step": 3, "value": 8}},
+     lambda e: {"payload.type", "payload.attributes.status_code", "payload.attributes.status_label"}
+     if _event(e) and e["payload"]["attributes"]["status_code"] == 3 else set()),
+    # BLSJ written in UTC without an offset: 8 hours off on every step; PFRQ is a date, nothing to shift
+    ({"utc_times": True}, lambda e: {"payload.occurred_at"} if _event(e) else set()),
+    # the opinion (办理意见 BLYJ) no longer filled
+    ({"drop_field": ["BLYJ"]}, lambda e: {"payload.opinion"} if _event(e) and e["payload"]["opinion"] else set()),
+    # the handler's column renamed: the hub's reader still reads BLR, now empty
+    ({"rename_field": {"BLR": "BLRXM"}}, lambda e: {"payload.handler"} if _event(e) else set()),
+    # the 批复文件's expiry no longer filled: only a document with one (商品房预售许可证) differs
+    ({"drop_field": ["PFWJYXQX"]},
+     lambda e: {"payload.valid_to"} if e["kind"] == "certificate" and e["payload"]["valid_to"] else set()),
+], ids=["status_code", "utc_times", "drop_field", "rename_field", "drop_document_field"])
+def test_each_drift_yields_exactly_its_verdicts(dstore, t0, drift, fields_of):
+    old, new, old_rows, new_rows = both_tracks({**drift, "seed": 5})
+    want = expected(old, old_rows, new_rows, fields_of)
+    assert {v for v, _ in want.values()} == {"match", "mismatch"}   # the drift shows, and not everywhere
+    assert run(dstore, old, new, t0) == want
+
+
+def test_missing_steps_renumber_the_case_on_the_new_track(dstore, t0):
+    old, new, old_rows, new_rows = both_tracks({"missing_rate": 0.1, "seed": 6})
+    want = expected(old, old_rows, new_rows)
+    verdicts = [v for v, _ in want.values()]
+    assert verdicts.count("missing_new") > 0 and verdicts.count("mismatch") > 0
+    # a step left out in the middle: the later ones are compared with the old steps before them
+    assert any("payload.type" in f for v, f in want.values() if v == "mismatch")
+    # ... and a 批复文件 after it moves to an earlier step: the only thing the new track has more of
+    moved = [k for k, (v, _) in want.items() if v == "missing_old"]
+    assert moved and {k[1] for k in moved} == {"certificate"}
+    assert run(dstore, old, new, t0) == want
+
+
+def test_a_decision_written_twice(dstore, t0):
+    old, new, old_rows, new_rows = both_tracks({"extra_rate": 1.0, "seed": 6})
+    want = expected(old, old_rows, new_rows)
+    extra = {k for k, (v, _) in want.items() if v == "missing_old"}
+    decided = {r["SPSXSLBM"] for r in old_rows[DETAIL] if r["BLZT"] in (11, 12, 13)}
+    passed = {r["SPSXSLBM"] for r in old_rows[DOCUMENT]}
+    # each decided case: one event more; a passed one's 批复文件 moves to that step
+    assert {k[0] for k in extra if k[1] == "case_event"} == decided
+    assert {k[0] for k in extra if k[1] == "certificate"} == passed and passed
+    assert {v for v, _ in want.values()} == {"match", "missing_old", "missing_new"}
+    assert run(dstore, old, new, t0) == want
+
+
+def test_missing_and_extra_together(dstore, t0):
+    old, new, old_rows, new_rows = both_tracks({"missing_rate": 0.1, "extra_rate": 1.0, "seed": 6})
+    want = expected(old, old_rows, new_rows)
+    verdicts = [v for v, _ in want.values()]
+    assert verdicts.count("missing_new") > 0 and verdicts.count("missing_old") > 0
+    assert run(dstore, old, new, t0) == want
+
+
+@pytest.mark.parametrize("db", KINDS)
+def test_a_mix_of_field_drifts_on_each_database(dstore, t0, db):
+    drift = {"drop_field": ["BLYJ"], "rename_field": {"BLR": "BLRXM"}, "utc_times": True, "seed": 13}
+    old, new, old_rows, new_rows = both_tracks(drift, cases=12, db=db)
+
+    def fields_of(e):
+        if not _event(e):
+            return set()
+        return {"payload.occurred_at", "payload.handler"} | ({"payload.opinion"} if e["payload"]["opinion"] else set())
+    want = expected(old, old_rows, new_rows, fields_of)
+    assert {v for v, _ in want.values()} == {"match", "mismatch"}
+    assert run(dstore, old, new, t0) == want
+
+
+def test_lag_holds_the_new_track_back_then_it_matches_within_the_window(dstore, t0):
+    with HousingSim(port=0, seed=SEED) as old, HousingNewSim(port=0, seed=SEED) as new:
+        new.set_drift({"lag_seconds": 2.0})
+        new.load(CASES)
+        old.load(CASES)
+        settings = hub_settings(old, new)
+        conf_new = new_track(settings, "housing")
+        assert read_track(conf_new, "new") == []            # written, not in its 前置库 yet
+        envs_old = read_track(enabled_adapters(settings)["housing"], "old")
+        wait_until(lambda: not new.held, timeout=10, what="the held rows inserted")
+        envs_new = read_track(conf_new, "new")
+        want = expected(envs_old, written(old), written(new))
+    assert len(envs_new) == len(envs_old) and {v for v, _ in want.values()} == {"match"}
+    assert run(dstore, envs_old, envs_new, t0, delay=2.0) == want

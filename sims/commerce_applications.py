@@ -31,7 +31,8 @@ def register(sim) -> None:
             sim.applications[body["platformApplyNo"]] = {"applyNo": apply_no, **body}
             updated = sim._stamp()
             sim.keys.append((updated, sim.next_event_id))
-            sim.visible_at.append(updated)
+            # never before the row written before it: the feed's bisect needs visibility in write order
+            sim.visible_at.append(max(updated, sim.visible_at[-1]) if sim.visible_at else updated)
             sim.events.append({
                 "eventId": sim.next_event_id, "applyNo": apply_no, "platformApplyNo": body["platformApplyNo"],
                 "stepNo": 1, "eventCode": "00", "eventName": "网上申请受理回执",

@@ -36,7 +36,22 @@ def validate(drift: dict) -> dict:
     share = drift.get("reorder_materials", False)
     if not isinstance(share, bool) and not (isinstance(share, (int, float)) and 0 <= share <= 1):
         raise ValueError("reorder_materials must be true, false or a share between 0 and 1")
+    # Checked here, not at the next load: a bad value must be a 400 now, never a 500 later.
+    for key in ("missing_rate", "extra_rate"):
+        if key in drift and not (_number(drift[key]) and 0 <= drift[key] <= 1):
+            raise ValueError(f"{key} must be a share between 0 and 1, got {drift[key]!r}")
+    if "lag_seconds" in drift and not (_number(drift["lag_seconds"]) and drift["lag_seconds"] >= 0):
+        raise ValueError(f"lag_seconds must be a number of seconds, 0 or more, got {drift['lag_seconds']!r}")
+    for key, kind in (("status_code", dict), ("rename_field", dict), ("drop_field", list)):
+        if key in drift and not isinstance(drift[key], kind):
+            raise ValueError(f"{key} must be a {'mapping' if kind is dict else 'list'}, got {drift[key]!r}")
+    if "seed" in drift and (not isinstance(drift["seed"], int) or isinstance(drift["seed"], bool)):
+        raise ValueError(f"seed must be an integer, got {drift['seed']!r}")
     return drift
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _set_path(row: dict, path: str, value) -> None:

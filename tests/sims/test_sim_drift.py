@@ -86,3 +86,11 @@ def test_extra_step_may_name_several_steps_and_keeps_a_text_step_number():
     assert [(r["case"], r["seq"], r["code"]) for r in out] == [
         ("A", "1", "301"), ("A", "3", "301"), ("A", "2", "501"), ("B", "1", "302"), ("B", "3", "302"),
         ("B", "2", "501")]
+
+
+@pytest.mark.parametrize("bad", [{"missing_rate": "x"}, {"extra_rate": 1.5}, {"lag_seconds": -1},
+                                 {"lag_seconds": True}, {"drop_field": "opinion"}, {"rename_field": ["a"]},
+                                 {"status_code": 3}, {"seed": "7"}])
+def test_bad_values_are_refused_when_set_not_at_the_next_load(bad):
+    with pytest.raises(ValueError, match=next(iter(bad))):
+        drift.validate(bad)

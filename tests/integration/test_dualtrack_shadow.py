@@ -3,16 +3,15 @@ side. Destinations get each message once, from the primary track only (invariant
 the comparator sees both and reports exactly the drift."""
 from __future__ import annotations
 
-import json
 import time
 
 import requests
 
 from hub.dualtrack.report import department_summary
-from hub.ops.verify import verify
 from hub.runtime.runner import Hub
 from hub.store import Store
 from tests.conftest import wait_until
+from tests.integration.dualtrack_support import assert_old_track_only, run_shadow
 
 
 def _shadow(settings, lag_window=3):
@@ -26,33 +25,13 @@ def _load(sims, cases, drift):
         requests.post(sims.urls[name] + "/_admin/load", json={"cases": cases}, timeout=60).raise_for_status()
 
 
-def _tracks_at(url):
-    items = requests.get(url + "/_admin/received", timeout=10).json()["items"]
-    bodies = [i["body"] if "body" in i else json.loads(i["payload"]) for i in items]
-    return {b["source"]["track"] for b in bodies}, len(bodies)
-
-
 def test_shadow_routes_old_only_and_compares_drift(settings, sims):
     settings = _shadow(settings)
     _load(sims, 30, {"drop_field": ["opinion"], "missing_rate": 0.1, "seed": 3})
     new_rows = requests.get(sims.urls["commerce_new"] + "/_admin/events", timeout=10).json()["items"]
-    store = Store.open(settings["db_url"])
-    hub = Hub(settings, store=store).start()
-    try:
-        report = wait_until(lambda: (r := verify(settings, store, hub.mappings))["ok"] and
-                            r["destinations"]["platform"]["missing"] == 0 and r, timeout=90, what="old delivered")
-        # 30 cases x (3 events + 1 licence) per track; each pair decided, the dropped rows past the lag window.
-        summary = wait_until(lambda: (s := department_summary(store, settings, "commerce"))["waiting"] == 0 and
-                             s["pairs"] + s["missing_new"] + s["missing_old"] >= 120 and s, timeout=60,
-                             what="every twin compared or expired")
-    finally:
-        hub.shutdown()
-
-    for dest in ("platform", "province"):
-        tracks, count = _tracks_at(sims.urls[dest])
-        assert tracks == {"old"}, f"the shadow track leaked to {dest}"
-        assert count == report["destinations"][dest]["expected"]
-    assert report["destinations"]["platform"]["duplicates"] == 0
+    # 30 cases x (3 events + 1 licence) per track; each pair decided, the dropped rows past the lag window.
+    store, report, summary = run_shadow(settings, "commerce", 120)
+    assert_old_track_only(sims, report, "commerce")
 
     dropped = 90 - len(new_rows)               # rows the new system never produced
     old_rows = requests.get(sims.urls["commerce"] + "/_admin/events", timeout=10).json()["items"]

@@ -4,23 +4,11 @@ land's two tracks. Destinations get each message once, from the old track only
 (invariant 6); the comparator reports exactly the drift."""
 from __future__ import annotations
 
-import json
-
 import requests
 
-from hub.dualtrack.report import department_summary
-from hub.ops.verify import verify
-from hub.runtime.runner import Hub
-from hub.store import Store
-from tests.conftest import wait_until
+from tests.integration.dualtrack_support import assert_old_track_only, run_shadow
 
 CASES = 15
-
-
-def _tracks_at(url):
-    items = requests.get(url + "/_admin/received", timeout=10).json()["items"]
-    bodies = [i["body"] if "body" in i else json.loads(i["payload"]) for i in items]
-    return {b["source"]["track"] for b in bodies if b["source"]["department"] == "land"}, len(bodies)
 
 
 def _messages(rows):
@@ -43,22 +31,8 @@ def test_land_shadow_routes_old_only_and_compares_the_new_copys_drift(settings, 
     old, new = _messages(old_rows), _messages(new_rows)
     total = sum(len(kinds) for kinds in old.values())
 
-    store = Store.open(settings["db_url"])
-    hub = Hub(settings, store=store).start()
-    try:
-        report = wait_until(lambda: (r := verify(settings, store, hub.mappings))["ok"] and
-                            r["destinations"]["platform"]["missing"] == 0 and r, timeout=60, what="old delivered")
-        summary = wait_until(lambda: (s := department_summary(store, settings, "land"))["waiting"] == 0 and
-                             s["pairs"] + s["missing_new"] + s["missing_old"] >= total and s, timeout=40,
-                             what="every twin compared or expired")
-    finally:
-        hub.shutdown()
-
-    for dest in ("platform", "province"):
-        tracks, count = _tracks_at(sims.urls[dest])
-        assert tracks == {"old"}, f"the shadow track leaked to {dest}"
-        assert count == report["destinations"][dest]["expected"]
-    assert report["destinations"]["platform"]["duplicates"] == 0
+    store, report, summary = run_shadow(settings, "land", total, timeout=40)
+    assert_old_track_only(sims, report, "land")
 
     dropped = {k: kinds for k, kinds in old.items() if k not in new}
     assert dropped, "the drift dropped no row: the test proves nothing"

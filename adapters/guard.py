@@ -40,6 +40,12 @@ def page_json(content: bytes, content_type: str | None) -> tuple[Any, str]:
     return json.loads(content.decode(codec, "surrogateescape"), parse_int=parse_int), charset
 
 
+def is_html(content_type: str | None) -> bool:
+    """An HTML answer where a page was asked for is a gateway's or a maintenance page, a passing
+    outage of the system, never a page spoiled by one of its records."""
+    return (content_type or "").split(";")[0].strip().lower() in ("text/html", "application/xhtml+xml")
+
+
 def parse_int(digits: str):
     # Past Python's 4300-digit limit int() raises ValueError and the whole page would be
     # unreadable: such a number is kept as its text, and only its record fails.

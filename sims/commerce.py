@@ -6,6 +6,7 @@ repeats or skips rows written in the same instant, an id alone misses updated ro
 from __future__ import annotations
 
 import bisect
+import json
 import random
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -44,6 +45,16 @@ def int_param(query: dict, name: str, default: int, low: int) -> int:
     return value
 
 
+def poisoned_page(items: list[dict], has_more: bool, key: str, poisoned: set) -> bytes:
+    """A feed page as a system with a hand-rolled JSON writer sends it when a record holds a
+    character it does not escape (a raw TAB a clerk pasted): a page no strict JSON parser reads."""
+    parts = []
+    for item in items:
+        text = json.dumps(item, ensure_ascii=False)
+        parts.append('{"remark": "\t", ' + text[1:] if item.get(key) in poisoned else text)
+    return ('{"items": [' + ", ".join(parts) + '], "hasMore": ' + ("true" if has_more else "false") + "}").encode()
+
+
 class CommerceSim(SimServer):
     name = "commerce"
     default_drift: dict = {}
@@ -56,6 +67,7 @@ class CommerceSim(SimServer):
         self.route("GET", "/_admin/cases", self.admin_cases)
         commerce_applications.register(self)
         self.route("POST", "/_admin/drift", self.admin_drift)
+        self.route("POST", "/_admin/poison", self.admin_poison)
 
     def reset_state(self) -> None:
         self.factory = CaseFactory(random.Random(self.seed))
@@ -67,6 +79,7 @@ class CommerceSim(SimServer):
         self.applications: dict[str, dict] = {}   # platform 申办流水号 -> what arrived
         self.visible_at: list[datetime] = []       # parallel to events: when each row shows in the feed
         self.drift: dict = dict(self.default_drift)
+        self.poisoned: set[int] = set()             # eventIds the feed writes out broken
 
     # --- writing -------------------------------------------------------------------
     def _stamp(self) -> datetime:
@@ -96,7 +109,8 @@ class CommerceSim(SimServer):
                 event.clear()
                 event.update(ordered)  # same dict object, so the case can list it
                 self.keys.append((updated, self.next_event_id))
-                self.visible_at.append(updated + timedelta(seconds=float(self.drift.get("lag_seconds", 0))))
+                shows = updated + timedelta(seconds=float(self.drift.get("lag_seconds", 0)))
+                self.visible_at.append(max(shows, self.visible_at[-1]) if self.visible_at else shows)
                 self.events.append(event)
                 self.next_event_id += 1
             for case, evs in made:
@@ -121,6 +135,9 @@ class CommerceSim(SimServer):
             visible = bisect.bisect_right(self.visible_at, now, start, end)
             items = self.events[start:visible]
             has_more = visible < len(self.events) and visible == end
+            poisoned = self.poisoned & {e["eventId"] for e in items}
+        if poisoned:
+            return Response(200, poisoned_page(items, has_more, "eventId", poisoned))
         return json_response({"items": items, "hasMore": has_more})
 
     def admin_load(self, req: Request) -> Response:
@@ -129,6 +146,17 @@ class CommerceSim(SimServer):
 
     def admin_drift(self, req: Request) -> Response:
         return json_response(drift.set_drift(self, req.json()))
+
+    def admin_poison(self, req: Request) -> Response:
+        """Fault injection: {"eventIds": [...]} makes the feed write those events out broken, so
+        that every page holding one cannot be read; {"eventIds": []} mends them."""
+        body = req.json()
+        ids = body.get("eventIds") if isinstance(body, dict) else None
+        if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+            raise HttpError(400, "eventIds must be a list of integers", field="eventIds")
+        with self.lock:
+            self.poisoned = set(ids)
+        return json_response({"poisoned": sorted(ids)})
 
     def admin_events(self, req: Request) -> Response:
         with self.lock:

@@ -26,6 +26,7 @@ class ApplicationDesk:
         self.applications: list[dict] = []
         self.by_no: dict[str, dict] = {}
         self.serial = 0
+        self.poisoned: set[int] = set()   # seqs the feed writes out broken (POST /_admin/poison)
 
     def _applicant(self) -> dict:
         r = self.rng
@@ -88,6 +89,10 @@ def register(sim) -> None:
             raise HttpError(400, "afterSeq and pageSize must be integers") from None
         with sim.lock:
             items, more = sim.desk.feed(after, size)
+            poisoned = sim.desk.poisoned & {a["seq"] for a in items}
+        if poisoned:
+            from .commerce import poisoned_page
+            return Response(200, poisoned_page(items, more, "seq", poisoned))
         return json_response({"items": items, "hasMore": more})
 
     def admin_submit(req: Request) -> Response:
@@ -105,3 +110,16 @@ def register(sim) -> None:
     sim.route("GET", "/api/v1/applications/feed", feed)
     sim.route("POST", "/_admin/submit", admin_submit)
     sim.route("GET", "/_admin/applications", admin_applications)
+
+    def admin_poison(req: Request) -> Response:
+        """Fault injection: {"seqs": [...]} makes the feed write those applications out broken
+        (sims.commerce.poisoned_page); {"seqs": []} mends them."""
+        body = req.json()
+        seqs = body.get("seqs") if isinstance(body, dict) else None
+        if not isinstance(seqs, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in seqs):
+            raise HttpError(400, "seqs must be a list of integers", field="seqs")
+        with sim.lock:
+            sim.desk.poisoned = set(seqs)
+        return json_response({"poisoned": sorted(seqs)})
+
+    sim.route("POST", "/_admin/poison", admin_poison)

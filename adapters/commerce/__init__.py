@@ -24,10 +24,14 @@ class CommerceAdapter(Adapter):
         Field("timeout", "seconds before a call counts as failed", type=float, default=10.0),
         Field("max_record_bytes", "a record larger than this (as JSON, UTF-8) is dead-lettered at stage decode",
               type=int, default=DEFAULT_MAX_RECORD_BYTES, example=65536),
+        Field("unreadable_attempts", "polls that must find the same unreadable page of one at a cursor before it "
+              "is dead-lettered at stage fetch (the feed is then held there: its position is inside it)",
+              type=int, default=3, example=3),
     ))
 
     def source(self) -> CommerceSource:
-        return CommerceSource(self.config["url"], self.config["timeout"], self.config["max_record_bytes"])
+        return CommerceSource(self.config["url"], self.config["timeout"], self.config["max_record_bytes"],
+                              self.config["unreadable_attempts"])
 
     def sink(self) -> CommerceSink:
         return CommerceSink(self.name, self.config["url"], self.config["timeout"])

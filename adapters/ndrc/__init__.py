@@ -33,6 +33,9 @@ class NdrcAdapter(Adapter):
               default=3),
         Field("max_record_bytes", "a change record larger than this (as JSON, UTF-8, projectInfo included) is "
               "dead-lettered at stage decode", type=int, default=DEFAULT_MAX_RECORD_BYTES, example=65536),
+        Field("unreadable_attempts", "polls that must find the same unreadable answer for one change at a cursor "
+              "before it is dead-lettered at stage fetch (and stepped past when the answer still names its "
+              "changeId and updateTime)", type=int, default=3, example=3),
     ))
 
     @property
@@ -40,7 +43,8 @@ class NdrcAdapter(Adapter):
         return self.config["wsdl"] or f"{self.config['url'].rstrip('/')}{SERVICE_PATH}?wsdl"
 
     def source(self) -> NdrcSource:
-        return NdrcSource(self.wsdl, self.config["timeout"], self.config["attempts"], self.config["max_record_bytes"])
+        return NdrcSource(self.wsdl, self.config["timeout"], self.config["attempts"], self.config["max_record_bytes"],
+                          self.config["unreadable_attempts"])
 
     def sink(self) -> NdrcSink:
         return NdrcSink(self.name, self.wsdl, self.config["timeout"])

@@ -3,16 +3,25 @@
 The cursor is the last (updateTime, changeId) pair read: the stamp has whole seconds only,
 so the id tells apart the many changes written in one second. A failed page is asked for
 again a few times (the query only reads, so repeating it is harmless); after that the hub's
-supervisor backs off and the next poll starts again from the saved checkpoint."""
+supervisor backs off and the next poll starts again from the saved checkpoint.
+
+An answer that came but cannot be read (a cut-off envelope, bytes or characters XML cannot
+hold, a change the schema refuses) is raised as PageUnreadable with its bytes: the source
+worker asks for smaller pages, so the changes before the bad one flow, and dead-letters a page
+of one that stays unreadable (hub/runtime/unreadable.py). It can step past that change when
+the broken answer still names its position: changeId and updateTime come first in a
+ChangeRecord (the schema's order), so a cut or a bad character further on leaves them intact
+(records.position_in). Where even they are lost the feed is held there, visibly, until the
+system serves the change readably."""
 from __future__ import annotations
 
 from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
 
-from hub.adapter import Page, SourceUnavailable
+from hub.adapter import Page, PageUnreadable, SourceUnavailable
 
 from .client import CallFailed, SoapClient
 from ..guard import DEFAULT_MAX_RECORD_BYTES
-from .records import cursor_of, decode
+from .records import cursor_of, decode, position_in
 
 START = {"updatedSince": "", "afterId": 0}
 
@@ -23,9 +32,10 @@ def _transient(exc: BaseException) -> bool:
 
 class NdrcSource:
     def __init__(self, wsdl: str, timeout: float = 10.0, attempts: int = 3,
-                 max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES):
+                 max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES, unreadable_attempts: int | None = None):
         self.client = SoapClient(wsdl, timeout)
         self.max_record_bytes = max_record_bytes
+        self.unreadable_attempts = unreadable_attempts   # read by the source worker (hub/runtime/unreadable.py)
         self._query = retry(retry=retry_if_exception(_transient), stop=stop_after_attempt(attempts),
                             wait=wait_exponential(multiplier=0.1, max=1.0), reraise=True)(self._query_once)
 
@@ -38,6 +48,10 @@ class NdrcSource:
         try:
             result = self._query(cursor, limit)
         except CallFailed as exc:
+            if exc.raw is not None:
+                beyond = position_in(exc.raw, cursor) if limit == 1 else None
+                raise PageUnreadable(f"ndrc project approval system: {exc.reason}", exc.raw,
+                                     next_cursor=beyond) from None
             raise SourceUnavailable(f"ndrc project approval system: {exc.reason}") from None
         records, last = [], cursor
         for i, change in enumerate(result.change or [], 1):

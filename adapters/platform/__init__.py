@@ -1,24 +1,42 @@
 """The unified platform's application feed (申办): what citizens and companies submitted
-online, pulled by the hub and sent down to the department that owns each item."""
+online, pulled by the hub and sent down to the department that owns each item.
+
+The feed is paged by position: afterSeq is the seq of the last application read and seqs are
+whole numbers, one per application (the platform numbers them 1, 2, 3...). A page the
+platform answers but that cannot be read (not JSON, cut off, no items list) is asked for again
+a few times, then raised as PageUnreadable with the body as received; the source worker asks
+for smaller pages, so the applications before the bad one flow, and dead-letters a page of
+one that stays unreadable (hub/runtime/unreadable.py). For that page of one the position after
+it is known without reading it: afterSeq + 1. Stepping there skips nothing else even if seqs
+had gaps (no application lies between afterSeq and the unreadable one; with a gap the step
+only brings the same record back, to be met again one seq further on)."""
 from __future__ import annotations
 
 import requests
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from hub.adapter import Adapter, CheckResult, ConfigSpec, Field, Page, SourceUnavailable
+from hub.adapter import Adapter, CheckResult, ConfigSpec, Field, Page, PageUnreadable, SourceUnavailable
 
-from ..guard import DEFAULT_MAX_RECORD_BYTES, checked, page_json
+from ..guard import DEFAULT_MAX_RECORD_BYTES, checked, is_html, page_json
 
 
 class _Transient(Exception):
     pass
 
 
+class _Unreadable(_Transient):
+    def __init__(self, reason: str, raw: bytes):
+        super().__init__(reason)
+        self.raw = raw
+
+
 class PlatformApplicationSource:
-    def __init__(self, url: str, timeout: float, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES):
+    def __init__(self, url: str, timeout: float, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+                 unreadable_attempts: int | None = None):
         self.url = url.rstrip("/")
         self.timeout = timeout
         self.max_record_bytes = max_record_bytes
+        self.unreadable_attempts = unreadable_attempts   # read by the source worker (hub/runtime/unreadable.py)
         self.session = requests.Session()
         self.session.trust_env = False
 
@@ -31,17 +49,26 @@ class PlatformApplicationSource:
             if resp.status_code >= 500:
                 raise _Transient(f"platform answered HTTP {resp.status_code}")
             resp.raise_for_status()
-            body, charset = page_json(resp.content, resp.headers.get("Content-Type"))
-        except (requests.RequestException, ValueError, RecursionError) as exc:
+        except requests.RequestException as exc:
             raise _Transient(f"platform feed unavailable: {exc.__class__.__name__}") from None
+        try:
+            body, charset = page_json(resp.content, resp.headers.get("Content-Type"))
+        except (ValueError, RecursionError) as exc:
+            what = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:120]
+            if is_html(resp.headers.get("Content-Type")):   # a gateway's page, not the feed's
+                raise _Transient(f"platform feed unavailable: an HTML page ({what})") from None
+            raise _Unreadable(f"platform feed page is not JSON ({what})", resp.content) from None
         if not isinstance(body, dict) or not isinstance(body.get("items"), list):
-            raise _Transient("platform feed page has no items list")
+            raise _Unreadable("platform feed page has no items list", resp.content)
         return body, charset
 
     def fetch(self, cursor: dict | None, limit: int) -> Page:
         after = int((cursor or {}).get("afterSeq", 0))
         try:
             body, charset = self._get(after, limit)
+        except _Unreadable as exc:   # see the module docstring for the step past a page of one
+            beyond = {"afterSeq": after + 1} if limit == 1 else None
+            raise PageUnreadable(str(exc), exc.raw, next_cursor=beyond) from None
         except _Transient as exc:
             raise SourceUnavailable(str(exc)) from None
         records = []
@@ -73,10 +100,13 @@ class PlatformAdapter(Adapter):
         Field("timeout", "seconds before a call counts as failed", type=float, default=10.0),
         Field("max_record_bytes", "an application larger than this (as JSON, UTF-8) is dead-lettered at "
               "stage decode", type=int, default=DEFAULT_MAX_RECORD_BYTES, example=65536),
+        Field("unreadable_attempts", "polls that must find the same unreadable page of one at a cursor before it "
+              "is dead-lettered at stage fetch and stepped past", type=int, default=3, example=3),
     ))
 
     def source(self) -> PlatformApplicationSource:
-        return PlatformApplicationSource(self.config["url"], self.config["timeout"], self.config["max_record_bytes"])
+        return PlatformApplicationSource(self.config["url"], self.config["timeout"], self.config["max_record_bytes"],
+                                         self.config["unreadable_attempts"])
 
     def check(self) -> CheckResult:
         try:

@@ -19,6 +19,11 @@ class RawRecord:
     # Set when the adapter could not decode the record (bad encoding, broken CSV row,
     # malformed XML): the hub dead-letters it at stage "decode" and the batch flows on.
     error: str | None = None
+    # The stage such a record is dead-lettered at, and the bytes kept for it when they are not
+    # raw's text: "fetch" and the response as received, for an unreadable page
+    # (hub/runtime/unreadable.py); adapters leave both alone.
+    stage: str = "decode"
+    payload: bytes | None = None
 
 
 @dataclass
@@ -37,6 +42,25 @@ class CheckResult:
 
 class SourceUnavailable(Exception):
     """The legacy system cannot be reached or answered an error; try again later."""
+
+
+class PageUnreadable(SourceUnavailable):
+    """The system answered, but its answer cannot be read as a page at all (a body that is
+    not JSON or is cut off, no items list, a malformed SOAP envelope), so no record of it
+    can be told apart. Not a network failure nor an HTTP 5xx: those stay SourceUnavailable.
+
+    raw is the answer as received. next_cursor is set only for a page of one (limit 1) and
+    only where the protocol tells the position after that one record without reading it (a
+    dense sequence number; a key the broken answer still carries intact): the hub may then
+    step past the record once it has dead-lettered it. It first fetches a page of one there to
+    see that the system answers readably, so a source that sets it must read without side
+    effects. The source worker asks again with smaller pages to isolate the record
+    (hub/runtime/unreadable.py); a caller that does not know this class sees a
+    SourceUnavailable, as before."""
+
+    def __init__(self, reason: str, raw: bytes, *, next_cursor: dict | None = None):
+        super().__init__(reason)
+        self.reason, self.raw, self.next_cursor = reason, bytes(raw or b""), next_cursor
 
 
 class Source(Protocol):

@@ -33,7 +33,7 @@ def dlq_list(args) -> int:
 
 
 def dlq_show(args) -> int:
-    from hub.model.masking import mask_record
+    from hub.model.masking import mask_record, mask_text
     row = _store(args).get_dead_letter(args.id)
     if row is None:
         print(f"no dead letter with id {args.id}", file=sys.stderr)
@@ -42,7 +42,9 @@ def dlq_show(args) -> int:
         payload = json.loads(row["payload"])
         row["payload"] = payload if args.unmasked else mask_record(payload)
     except (TypeError, ValueError):
-        pass
+        # not JSON (an XML answer, a cut-off page, a CSV line): masked as text, fields unknown
+        if isinstance(row["payload"], str) and not args.unmasked:
+            row["payload"] = mask_text(row["payload"])
     print(json.dumps(row, ensure_ascii=False, indent=2, default=str))
     return 0
 

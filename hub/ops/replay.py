@@ -18,25 +18,23 @@ import json
 from hub import bus
 from hub.adapter import registry
 from hub.mapping import MappingSet, RecordError
-from hub.model import event_name
+from hub.model import Envelope, event_name
 from hub.routing import load_routes
 from hub.routing.routes import destinations_for
 from hub.runtime.hold import GATE
+from hub.runtime.outbound import exchange_of, headers_of
 
 PRE_CANONICAL = ("fetch", "decode", "map", "validate")
 
 
 def _publish_envelope(pub, env_json: bytes, env: dict, to: str | None, track_headers: dict) -> None:
-    from hub.model import event_name, Envelope
     model = Envelope.model_validate(env)
-    headers = {bus.names.H_DEPARTMENT: model.source.department, bus.names.H_KIND: model.kind,
-               bus.names.H_CASE_NO: model.case_no or "", bus.names.H_SEQUENCE: model.sequence or 0,
-               bus.names.H_TRACK: model.source.track, bus.names.H_RECORD_KEY: model.record_key, **track_headers}
+    headers = {**headers_of(model, str(model.source.department), str(model.source.track)), **track_headers}
     if to:
         pub.publish(env_json, "", bus.names.destination_queue(to), message_id=str(model.message_id), headers=headers)
     else:
-        rk = f"{model.source.department}.{model.kind}.{event_name(model.payload)}"
-        pub.publish(env_json, bus.names.EVENTS, rk, message_id=str(model.message_id), headers=headers)
+        pub.publish(env_json, exchange_of(model), model.routing_key, message_id=str(model.message_id),
+                    headers=headers)
 
 
 def _release_hold(store, row: dict, to: str | None, actor: str, reason: str) -> None:
@@ -76,6 +74,12 @@ def replay(settings: dict, store, *, ids=None, stage=None, department=None, dest
         for row in rows:
             if row["status"] != "dead":
                 skipped.append({"id": row["id"], "why": f"status is {row['status']}"})
+                continue
+            if row["stage"] == "fetch":
+                # an answer the system could not serve readably, not a record: the source reads it
+                # again from the system once it is fixed (or purge it when it is stepped past)
+                skipped.append({"id": row["id"], "why": "stage fetch: a page the system served unreadably is "
+                                "read again from the system, not replayed"})
                 continue
             extra = {bus.names.H_REPLAYED_FROM: row["id"]}
             try:

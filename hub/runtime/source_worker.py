@@ -12,8 +12,10 @@ from hub.adapter import Page
 from hub.bus import ConfirmingPublisher, names
 from hub.mapping import MappingSet, RecordError
 from hub.runtime.deadletters import publish_dead_letter
+from hub.runtime.outbound import exchange_of, headers_of, log_row
 from hub.runtime.takeover import Takeover
 from hub.runtime.tracks import policy
+from hub.runtime.unreadable import PageReader
 
 log = logging.getLogger("tongban.source")
 
@@ -29,7 +31,7 @@ class PollResult:
 class SourceWorker:
     def __init__(self, *, name: str, department: str, system: str, track: str, source, mappings: MappingSet,
                  publisher: ConfirmingPublisher, store, page_size: int = 200, check=None, mode_of=None,
-                 max_record_bytes: int | None = None, change_of=None):
+                 max_record_bytes: int | None = None, change_of=None, unreadable_attempts: int | None = None):
         self.name = name            # checkpoint key, e.g. "commerce:old"
         self.department = department
         self.system = system
@@ -46,6 +48,9 @@ class SourceWorker:
         self.max_record_bytes = max_record_bytes
         # department -> dual-track mode; without dual-track every source is the old, primary track
         self.mode_of = mode_of or (lambda department: "off")
+        # A page the system cannot serve readably is asked for in smaller pages, then dead-lettered
+        # at stage "fetch" and stepped past or held (hub/runtime/unreadable.py).
+        self.pages = PageReader(name, system, source, unreadable_attempts)
         # department -> its last stored mode change: a track that becomes primary first takes over
         # what the other left unrouted (hub/runtime/takeover.py)
         self.takeover = None if change_of is None else Takeover(
@@ -59,11 +64,11 @@ class SourceWorker:
         if route.to_events and self.takeover is not None and not self.takeover.settled():
             return PollResult(0, 0, 0, False)
         cursor = self.store.get_checkpoint(self.name)
-        page: Page = self.source.fetch(cursor, self.page_size)
+        page: Page = self.pages.fetch(cursor, self.page_size)
         published, log_rows, failures = 0, [], {}
         for rec in page.records:
             if rec.error is not None:
-                self._dead(rec, "decode", f"record {rec.key}: {rec.error}", rec.key, failures)
+                self._dead(rec, rec.stage, f"record {rec.key}: {rec.error}", rec.key, failures)
                 continue
             size = len(rec.raw.encode("utf-8", "surrogateescape")) if self.max_record_bytes else 0
             if size > (self.max_record_bytes or 0):
@@ -79,24 +84,13 @@ class SourceWorker:
                 continue
             for env in envelopes:
                 body = env.model_dump_json().encode("utf-8")
-                mid = str(env.message_id)
-                headers = {
-                    names.H_DEPARTMENT: self.department, names.H_KIND: env.kind,
-                    names.H_CASE_NO: env.case_no or "", names.H_SEQUENCE: env.sequence or 0,
-                    names.H_TRACK: self.track, names.H_RECORD_KEY: env.record_key,
-                }
+                mid, headers = str(env.message_id), headers_of(env, self.department, self.track)
                 if route.to_compare:
                     self.publisher.publish(body, names.COMPARE, env.routing_key, message_id=mid, headers=headers)
                 if not route.to_events:
                     continue   # the shadow track is compared, never routed onward (invariant 6)
-                exchange = names.COMMANDS if env.kind == "application" else names.EVENTS
-                self.publisher.publish(body, exchange, env.routing_key, message_id=mid, headers=headers)
-                log_rows.append({
-                    "message_id": mid, "kind": env.kind, "department": self.department, "system": self.system,
-                    "track": self.track, "case_no": env.case_no, "sequence": env.sequence,
-                    "routing_key": env.routing_key, "mapping": env.mapping, "record_key": env.record_key,
-                    "produced_at": env.produced_at,
-                })
+                self.publisher.publish(body, exchange_of(env), env.routing_key, message_id=mid, headers=headers)
+                log_rows.append(log_row(env, self.department, self.system, self.track))
                 published += 1
         self.publisher.flush()
         if log_rows:
@@ -110,11 +104,12 @@ class SourceWorker:
 
     def _dead(self, rec, stage: str, reason: str, key: str, failures: dict) -> None:
         # surrogatepass: a lone surrogate in what an adapter read must not crash the dead letter itself
+        payload = rec.payload if rec.payload is not None else rec.raw.encode("utf-8", "surrogatepass")
         case_no = _case_of(rec.data)
         # A record of a case is in the store before the case's next record is read: at every
         # destination the case's later messages wait for it (a gate, hub/runtime/hold.py).
-        publish_dead_letter(self.publisher, rec.raw.encode("utf-8", "surrogatepass"), stage=stage, reason=reason,
-                            department=self.department, record_key=key, case_no=case_no, track=self.track,
+        publish_dead_letter(self.publisher, payload, stage=stage, reason=reason, department=self.department,
+                            record_key=key, case_no=case_no, track=self.track,
                             store=self.store if case_no else None)
         failures[rec.key] = reason
 

@@ -70,7 +70,8 @@ def pytest_sessionfinish(session, exitstatus):
     line = (f"BADINPUT cases={TALLY['cases']} processed={TALLY['processed']} "
             f"dead_lettered={TALLY['dead_lettered']} crashes={TALLY['crashes']}")
     note = (f"(bad-input store: {STORE_USED[0] if STORE_USED else '-'}; of the cases, {TALLY['refused']} were "
-            f"whole pages or responses refused as unreadable: SourceUnavailable, cursor held, nothing lost)")
+            f"whole pages or responses refused as unreadable: SourceUnavailable, cursor held, nothing lost; "
+            f"{TALLY['fetch']} dead letters were pages of one that stayed unreadable, at stage fetch)")
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
         reporter.write_line("")

@@ -4,7 +4,8 @@ suite's store by the hub's own recorder code (to_row, add_dead_letter), its publ
 messages captured from a queue bound to both exchanges and validated as canonical envelopes.
 
 Every poll is tallied for the BADINPUT line (conftest.py): each record the source produced is
-a case, processed (published) or dead-lettered; a page the source refused as a whole
+a case, processed (published) or dead-lettered (an unreadable page of one, dead-lettered at
+stage fetch by hub/runtime/unreadable.py, counts as one); a page the source refused as a whole
 (SourceUnavailable: the cursor stays, the page is asked for again) is a refused case; any
 other exception out of poll_once is a crash."""
 from __future__ import annotations
@@ -31,7 +32,7 @@ EXAMPLES = int(os.environ.get("TONGBAN_BADINPUT_EXAMPLES", "60"))
 BI = settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=not os.environ.get(
     "TONGBAN_BADINPUT_RANDOM"), suppress_health_check=list(HealthCheck))
 CAPTURE = "tongban.badinput.capture"
-TALLY = {"cases": 0, "processed": 0, "dead_lettered": 0, "crashes": 0, "refused": 0}
+TALLY = {"cases": 0, "processed": 0, "dead_lettered": 0, "crashes": 0, "refused": 0, "fetch": 0}
 MAPPINGS = MappingSet.load()
 
 # Personal data as it appears in inputs: resident IDs (ASCII or full-width digits) and mobiles.
@@ -66,20 +67,26 @@ def _payload(row: dict) -> str:
 
 
 class _Recording:
-    """Wraps a source: remembers the page and what the worker reported as failed."""
+    """Wraps a source: remembers the page the worker took (the one it acknowledged: an unreadable
+    page is asked for again in smaller pages, and a probe's page is not taken) and what the
+    worker reported as failed."""
 
     def __init__(self, source):
         self.source, self.page, self.failures = source, None, None
 
     def fetch(self, cursor, limit) -> Page:
-        self.page = self.source.fetch(cursor, limit)
-        return self.page
+        return self.source.fetch(cursor, limit)
 
     def acknowledge(self, page, failures) -> None:
-        self.failures = dict(failures)
+        self.page, self.failures = page, dict(failures)
         ack = getattr(self.source, "acknowledge", None)
         if ack is not None:
             ack(page, failures)
+
+    def __getattr__(self, name):   # the source's settings (unreadable_attempts) as the worker reads them
+        if name == "source":
+            raise AttributeError(name)
+        return getattr(self.source, name)
 
 
 class Pipeline:
@@ -127,6 +134,7 @@ class Pipeline:
                 TALLY["refused"] += 1
             TALLY["cases"] += len(out.records)
             TALLY["dead_lettered"] += len(out.failures)
+            TALLY["fetch"] += sum(r.stage == "fetch" for r in out.records if not out.processed(r))
             TALLY["processed"] += len(out.records) - len(out.failures)
         return out
 
@@ -161,7 +169,7 @@ def check(out: Outcome, *, names_of, log_text: str = "", extra_pii: set[str] = f
             names = {mask_text(n) for n in names_of(rec) if n}
             assert any(n in row["reason"] for n in names) or row["record_key"] in names, \
                 f"the dead letter does not name record {names}: {row['record_key']}: {row['reason']}"
-            assert row["stage"] in ("decode", "map", "validate"), row
+            assert row["stage"] in ("fetch", "decode", "map", "validate"), row
     pii = set(extra_pii)
     for rec in out.records:
         pii |= pii_in(rec.raw)

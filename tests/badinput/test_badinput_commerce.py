@@ -3,19 +3,21 @@ CommerceSource (its page decoding and record guard), the mappings and a real Sou
 publishing on the test broker. The HTTP answer is made in-process (fakes.Wire)."""
 from __future__ import annotations
 
+import itertools
 import json
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given, settings as examples, strategies as st
 
 from adapters.commerce import CommerceAdapter
-from tests.badinput.fakes import commerce_pool, dumps, json_page, no_retry, wire
+from tests.badinput.fakes import commerce_feed, commerce_pool, dumps, json_page, mount, no_retry, wire
 from tests.badinput.harness import BI, check, names_reason
 from tests.badinput.mutations import Mutation, Raw, mutations
 
 POOL = commerce_pool()
 LIMIT = 16384
 URL = "http://commerce.test"
+_RUNS = itertools.count()
 
 
 @pytest.fixture(scope="module")
@@ -127,3 +129,30 @@ def test_a_page_declaring_utf8_wholly_in_gb18030_refuses_each_non_ascii_record_n
     out = run(pipeline, commerce, text.encode("gb18030"))
     assert len(out.records) == 4 and len(out.failures) == 4
     assert all(out.row_of(r)["stage"] == "decode" for r in out.records)
+
+
+# --- a record the system cannot write out spoils every page holding it (hub/runtime/unreadable.py) --
+@examples(BI, max_examples=min(BI.max_examples, 25))
+@given(where=st.integers(0, 11), page_size=st.integers(1, 20), poison=st.sampled_from([b'a"b', b"\x1f", b"\\x"]))
+def test_wherever_a_poisoned_record_is_the_ones_before_it_flow_once_and_the_feed_holds_at_it(where, page_size,
+                                                                                          poison, pipeline, bi_store):
+    records = POOL[:12]
+    feed = commerce_feed(records, {records[where]["eventId"]: poison})
+    name = f"bi-commerce-poisoned-{next(_RUNS)}"
+    taken, dead = [], []
+    for _ in range(60):
+        source = no_retry(CommerceAdapter({"url": URL}).source())   # built afresh, as the supervisor does
+        mount(source.session, URL + "/", feed)
+        out = pipeline.poll(source, system="commerce-registry", department="commerce", name=name,
+                            page_size=page_size)
+        check(out, names_of=names_of)
+        taken += [r.data["eventId"] for r in out.records if out.processed(r)]
+        dead += [row for row in out.dead if row["stage"] == "fetch"]
+        if out.refused and "held after" in out.refused:
+            break
+    assert taken == [r["eventId"] for r in records[:where]]
+    [row] = dead
+    assert row["record_key"] == ("after the start of the feed" if where == 0 else
+                                 f"after updatedSince={records[where - 1]['updatedAt']}, "
+                                 f"afterId={records[where - 1]['eventId']}")
+    assert "commerce-registry" in row["reason"] and "held here" in row["reason"]

@@ -5,7 +5,9 @@ the responses are served in-process (fakes.Wire).
 
 A response that is not well-formed XML (a NUL, bytes invalid in its declared encoding, a
 cut) cannot be split into records: it is refused whole (SourceUnavailable), the cursor
-stays and the page is asked for again; bad JSON inside projectInfo is one record's fault."""
+stays and the page is asked for again, in smaller pages down to one; a page of one that stays
+unreadable is dead-lettered at stage fetch and stepped past when the answer still names its
+position (below, and test_badinput_pages.py); bad JSON inside projectInfo is one record's fault."""
 from __future__ import annotations
 
 import pytest
@@ -155,3 +157,53 @@ def test_a_decision_step_whose_change_type_is_spoiled_is_refused_not_half_made(n
     w.body = response([dict(decided, changeType="PR0CESS")])
     out = pipeline.poll(source, system="ndrc-tzxm", department="ndrc", name="bi-ndrc")
     assert not out.processed(out.records[0]), [e.kind for e in out.envelopes]
+
+
+# --- an answer for a page of one that zeep cannot read (hub/runtime/unreadable.py) ----------------
+ONE = dict(POOL[4], changeId=987654)
+ONE_BODY = response([ONE])
+AFTER = {"updatedSince": POOL[3]["updateTime"], "afterId": 987653}
+ITS = {"updatedSince": ONE["updateTime"], "afterId": ONE["changeId"]}
+
+
+def _pair(cursor: dict) -> tuple:
+    return cursor["updatedSince"], cursor["afterId"]
+
+
+@BI
+@given(data=st.data(), how=st.sampled_from(["cut", "insert", "overwrite"]),
+       junk=st.sampled_from([b"\x00", b"\x0b", b"<", b"&", b"]]>", "张".encode("gb18030"), b"\xff\xfe"]))
+def test_a_broken_answer_for_one_change_never_names_a_position_past_that_change(data, how, junk):
+    """records.position_in is what lets the feed step past a change the system cannot write out.
+    However the answer is spoiled, it names nothing, or a position after the cursor and no
+    further than that change's own (updateTime, changeId): stepping there can read the change
+    again, never skip a good one."""
+    from lxml import etree
+    from hypothesis import assume
+    from adapters.ndrc.records import position_in
+    at = data.draw(st.integers(0, len(ONE_BODY)))
+    if how == "cut":
+        body = ONE_BODY[:at]
+    elif how == "insert":
+        body = ONE_BODY[:at] + junk + ONE_BODY[at:]
+    else:
+        body = ONE_BODY[:at] + junk + ONE_BODY[at + len(junk):]
+    try:
+        etree.fromstring(body, etree.XMLParser(resolve_entities=False, no_network=True))
+        assume(False)   # still well-formed: zeep reads it, position_in is never asked
+    except etree.XMLSyntaxError:
+        pass
+    got = position_in(body, AFTER)
+    assert got is None or _pair(AFTER) < _pair(got) <= _pair(ITS), got
+    assert position_in(body, ITS) is None                      # never a position at or before the cursor
+
+
+def test_a_broken_answer_keeps_the_position_when_the_fault_comes_after_it():
+    from adapters.ndrc.records import position_in
+    cut = ONE_BODY.index(b"<tns:changeType>")
+    assert position_in(ONE_BODY[:cut], AFTER) == ITS                                # cut off after updateTime
+    assert position_in(ONE_BODY.replace(b"</tns:opinion>", b"\x0b</tns:opinion>"), AFTER) == ITS
+    assert position_in(ONE_BODY[:ONE_BODY.index(b"<tns:updateTime>")], AFTER) is None   # lost with the cut
+    assert position_in(response([POOL[4], POOL[5]])[:-40], AFTER) is None              # two changes: whose?
+    doctype = b'<!DOCTYPE x [<!ENTITY e "1">]>'
+    assert position_in(ONE_BODY.replace(b"?>", b"?>" + doctype, 1), AFTER) is None   # not looked into

@@ -68,12 +68,14 @@ def status(args) -> int:
 
 
 def timeline(args) -> int:
-    from hub.dualtrack.matcher import summary
+    from hub.dualtrack.matcher import step_of, summary
     from hub.model import DEPARTMENT_LABELS
     _, store = _open(args)
     rows = store.dualtrack_comparisons(case_no=args.case_no)
     for w in store.dualtrack_waiting(case_no=args.case_no):
-        rows.append({**{k: w[k] for k in ("department", "case_no", "kind", "sequence")}, "verdict": "waiting",
+        # The step from its envelope: a twin row's own key may be a record key's hash (pair_by).
+        rows.append({**{k: w[k] for k in ("department", "case_no", "kind")}, "sequence": step_of(w),
+                     "verdict": "waiting",
                      "old_summary": summary(w["old_envelope"]), "new_summary": summary(w["new_envelope"]),
                      "fields": [], "lag_seconds": None, "track": None, "deadline": w["deadline"]})
     rows.sort(key=lambda r: (r["sequence"], r["kind"], r["verdict"] == "noise"))
@@ -93,8 +95,8 @@ def timeline(args) -> int:
         diffs = "; ".join(f"{d['path']}: {_show(d, 'old')} → {_show(d, 'new')}" for d in r["fields"] or [])
         if r["verdict"] == "waiting":
             diffs = f"deadline {r['deadline']}"
-        print(f"{r['sequence']:<4}{r['kind']:<12}{_pad(_step(r['old_summary']), 41)}"
-              f"{_pad(_step(r['new_summary']), 41)}{_pad(verdict, 20)}{lag:>8}  {diffs}")
+        print(f"{r['sequence']:<4}{r['kind']:<12}{_pad(_step(r['old_summary'], r['sequence']), 41)}"
+              f"{_pad(_step(r['new_summary'], r['sequence']), 41)}{_pad(verdict, 20)}{lag:>8}  {diffs}")
     return 0
 
 
@@ -104,8 +106,14 @@ def _pad(text: str, width: int) -> str:
     return text + " " * max(1, width - shown)
 
 
-def _step(s: dict | None) -> str:
-    return "—" if not s else f"{s['step']} {str(s['at'] or '')[:19].replace('T', ' ')}"
+def _step(s: dict | None, seq: int | None = None) -> str:
+    if not s:
+        return "—"
+    # Paired by record key, a track may number the step otherwise (a step it lacks or has
+    # more of before it): its own number is shown beside the row's.
+    own = s.get("sequence")
+    mark = f"#{own} " if own is not None and seq is not None and own != seq else ""
+    return f"{mark}{s['step']} {str(s['at'] or '')[:19].replace('T', ' ')}"
 
 
 def _show(d: dict, side: str) -> str:

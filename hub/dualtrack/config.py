@@ -11,6 +11,14 @@ Where it comes from, weakest first:
        TONGBAN__DUALTRACK__DEPARTMENTS__HOUSING__RULES__CASE_EVENT__IGNORE=payload.handler,payload.opinion
      (a list given as a string is split at commas);
   3. for the mode only: the store (cutover, rollback, ``tongban dualtrack mode``), see modes.py.
+
+``pair_by`` (per department) says how the matcher finds a message's twin on the other track:
+by its step (``sequence``, the default) or by the key of the source record both tracks copied
+(``record_key``), for a department whose step number is not the department's own but the
+reader's rank of a row in its case (housing's BLXH): there a step one track lacks would
+renumber every later one. Either for all the department's messages, or per mapping:
+    pair_by: record_key
+    pair_by: {"*": record_key, housing.receipt: sequence}
 """
 from __future__ import annotations
 
@@ -18,6 +26,7 @@ import copy
 import difflib
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -25,6 +34,7 @@ from pathlib import Path
 import yaml
 
 from hub.config import ROOT
+from hub.mapping.registry import DEFAULT_DIR as MAPPINGS_DIR
 from hub.model import Department
 
 from .rules import RuleError, Rules, _no_unknown
@@ -35,9 +45,12 @@ PRIMARY = {"off": "old", "shadow": "old", "cutover": "new", "retired": "new"}
 READ = {"off": ("old",), "shadow": ("old", "new"), "cutover": ("old", "new"), "retired": ("new",)}
 DEPARTMENTS = tuple(d.value for d in Department)
 ANY_KIND = "*"
+ANY_MAPPING = "*"
 
 _TOP_KEYS = ("lag_window", "refresh_seconds", "keep_days", "readiness", "rules", "departments")
-_DEPT_KEYS = ("mode", "lag_window", "readiness", "rules")
+_DEPT_KEYS = ("mode", "lag_window", "readiness", "rules", "pair_by")
+PAIR_BY = ("sequence", "record_key")
+_MAPPING_NAME = re.compile(r"^[a-z][a-z0-9_]*\.[A-Za-z0-9_.-]+$")
 
 
 class DualTrackConfigError(ValueError):
@@ -61,7 +74,14 @@ class DepartmentConfig:
     lag_window: float
     criteria: Criteria
     rule_specs: dict[str, dict]   # kind (or "*") -> merged rule block, as written
+    # mapping name (without @version) or "*" -> "sequence" | "record_key": how twins are paired
+    pair_by: dict[str, str] = field(default_factory=lambda: {ANY_MAPPING: "sequence"})
     _compiled: dict[str, Rules] = field(default_factory=dict, repr=False)
+
+    def pairing(self, mapping: str | None) -> str:
+        """How a message made by ``mapping`` (the envelope's "name@version") is paired."""
+        name = str(mapping or "").split("@", 1)[0]
+        return self.pair_by.get(name) or self.pair_by.get(ANY_MAPPING) or "sequence"
 
     def rules(self, kind: str) -> Rules:
         if kind not in self._compiled:
@@ -96,11 +116,11 @@ def load_config(settings: dict | None = None) -> DualTrackConfig:
     except FileNotFoundError:
         raise DualTrackConfigError(f"{path}: dual-track settings file not found") from None
     overrides = json.dumps(settings.get("dualtrack") or {}, sort_keys=True, default=str)
-    return _load(str(path), stamp, overrides)
+    return _load(str(path), stamp, overrides, str(settings.get("mappings_dir") or MAPPINGS_DIR))
 
 
 @lru_cache(maxsize=16)
-def _load(path: str, _stamp: int, overrides: str) -> DualTrackConfig:
+def _load(path: str, _stamp: int, overrides: str, mappings_dir: str = "") -> DualTrackConfig:
     try:
         with open(path, encoding="utf-8") as fh:
             doc = yaml.safe_load(fh) or {}
@@ -110,12 +130,12 @@ def _load(path: str, _stamp: int, overrides: str) -> DualTrackConfig:
         raise DualTrackConfigError(f"{path}: expected a mapping at the top")
     doc = _deep_merge(doc, json.loads(overrides))
     try:
-        return _build(Path(path), doc)
+        return _build(Path(path), doc, Path(mappings_dir) if mappings_dir else None)
     except RuleError as exc:
         raise DualTrackConfigError(f"{path}: {exc}") from None
 
 
-def _build(path: Path, doc: dict) -> DualTrackConfig:
+def _build(path: Path, doc: dict, mappings_dir: Path | None = None) -> DualTrackConfig:
     _no_unknown(doc, _TOP_KEYS, "(top)")
     lag = _seconds(doc.get("lag_window", 300), "lag_window")
     base_criteria = _criteria(doc.get("readiness"), Criteria(), "readiness")
@@ -138,7 +158,8 @@ def _build(path: Path, doc: dict) -> DualTrackConfig:
         dept = DepartmentConfig(name=name, mode=_mode(d.get("mode", "off"), f"{where}.mode"),
                                 lag_window=_seconds(d.get("lag_window", lag), f"{where}.lag_window"),
                                 criteria=_criteria(d.get("readiness"), base_criteria, f"{where}.readiness"),
-                                rule_specs=specs)
+                                rule_specs=specs,
+                                pair_by=_pair_by(d.get("pair_by", "sequence"), f"{where}.pair_by", mappings_dir))
         for kind in specs:   # compile now, so a bad rule fails at load time, not mid-stream
             dept.rules(kind)
         departments[name] = dept
@@ -154,6 +175,57 @@ def _mode(value, where: str) -> str:
         hint = f"; did you mean {near[0]!r}?" if near else ""
         raise RuleError(f"{where}: {value!r} is not a mode (one of {', '.join(MODES)}){hint}")
     return value
+
+
+def _pair_by(value, where: str, mappings_dir: Path | None) -> dict[str, str]:
+    """``sequence`` | ``record_key``, or {mapping name or "*": one of them}."""
+    if isinstance(value, str):
+        return {ANY_MAPPING: _pairing(value, where)}
+    if not isinstance(value, dict) or not value:
+        raise RuleError(f"{where}: expected one of {', '.join(PAIR_BY)}, or a mapping of mapping name "
+                        f"(or \"*\") -> one of them, got {value!r}")
+    known = None
+    out = {}
+    for name, how in value.items():
+        name = str(name)
+        if name != ANY_MAPPING:
+            if "@" in name:
+                raise RuleError(f"{where}: {name!r}: name the mapping without its @version "
+                                f"({name.split('@', 1)[0]!r})")
+            if not _MAPPING_NAME.match(name):
+                raise RuleError(f"{where}: {name!r} is not a mapping name (\"*\", or department.name as in "
+                                f"the mapping file's name:)")
+            known = _mapping_names(mappings_dir) if known is None else known
+            if known and name not in known:
+                near = difflib.get_close_matches(name, sorted(known), n=1)
+                hint = f"; did you mean {near[0]!r}?" if near else ""
+                raise RuleError(f"{where}: no mapping named {name!r} in {mappings_dir}{hint}")
+        out[name] = _pairing(how, f"{where}.{name}")
+    return out
+
+
+def _pairing(value, where: str) -> str:
+    if value not in PAIR_BY:
+        near = difflib.get_close_matches(str(value), PAIR_BY, n=1)
+        hint = f"; did you mean {near[0]!r}?" if near else ""
+        raise RuleError(f"{where}: {value!r} is not a way to pair twins (one of {', '.join(PAIR_BY)}){hint}")
+    return value
+
+
+def _mapping_names(directory: Path | None) -> frozenset[str]:
+    """The names of the mappings in ``directory`` (empty if there are none to check against)."""
+    names = set()
+    for p in sorted(directory.glob("*/*.yaml")) if directory and directory.is_dir() else ():
+        if p.name.startswith("_"):
+            continue
+        try:
+            with open(p, encoding="utf-8") as fh:
+                doc = yaml.safe_load(fh)
+        except (OSError, yaml.YAMLError):
+            continue   # the mapping loader reports a broken file; here it only names no mapping
+        if isinstance(doc, dict) and isinstance(doc.get("name"), str):
+            names.add(doc["name"])
+    return frozenset(names)
 
 
 def _seconds(value, where: str) -> float:

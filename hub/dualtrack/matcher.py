@@ -1,6 +1,8 @@
 """The matcher: pairs the two tracks' canonical messages and decides each pair's verdict.
 
-A message is identified by (department, case_no, kind, sequence). The first of a pair
+A message is identified by (department, case_no, kind, sequence), or, where the department
+pairs by record key (config pair_by: record_key), by (department, case_no, kind, record_key):
+see ``pair_slot``. The first of a pair
 waits (in the store, so a restart loses nothing) until its twin comes or the lag window
 runs out; then it counts as missing on the other track. A track that yields the same
 message again with other content shows noise: the fields that changed between its two
@@ -16,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+import zlib
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -26,12 +29,17 @@ from .rules import DEFAULT_IGNORE
 OTHER = {"old": "new", "new": "old"}
 VERDICTS = ("match", "mismatch", "missing_old", "missing_new", "noise")
 _TOP_IGNORED = frozenset(p for p in DEFAULT_IGNORE if "." not in p) | {"source"}
+# Paired by record key, the step number is the reader's count of rows, not data: not compared.
+_RANKS = frozenset({"sequence", "payload.sequence"})
 
 
 @dataclass
 class Comparison:
     """One decided verdict. For ``noise``, ``track`` names the track that ran twice, its
-    message id is the later run's, and each field's old/new are the earlier/later values."""
+    message id is the later run's, and each field's old/new are the earlier/later values.
+    ``sequence`` is always a real step number, never the pairing key: the old track's
+    (the new track's where old has none); paired by record key the two may differ, and
+    each summary carries its own track's."""
     department: str
     case_no: str
     kind: str
@@ -52,11 +60,13 @@ class Comparison:
 
 @dataclass
 class _Item:
-    key: tuple
+    key: tuple          # the twin row's key: (department, case_no, kind, pair_slot)
     track: str
     envelope: dict
     message_id: str
     digest: str
+    sequence: int       # the envelope's own step number
+    unranked: frozenset = frozenset()   # fields not compared for this pairing (_RANKS or none)
 
 
 class DualTrack:
@@ -78,11 +88,10 @@ class DualTrack:
         not a canonical envelope with a track."""
         now = self._clock(now)
         cfg = load_config(self.settings)
-        items = [_identify(e) for e in envelopes]
+        # Refuses (unknown department included) before anything is written, not halfway through.
+        items = [_identify(e, cfg) for e in envelopes]
         if not items:
             return []
-        for item in items:   # refuse before anything is written, not halfway through the batch
-            cfg.department(item.key[0])
         self._refresh_noise(cfg)   # before the lock: no reads inside the write transaction
         out: list[Comparison] = []
         with self.store.dualtrack_lock([i.key for i in items], now) as batch:
@@ -109,7 +118,8 @@ class DualTrack:
                     if len(present) != 1:
                         continue
                     have = present[0]
-                    c = Comparison(*key, verdict=f"missing_{OTHER[have]}", compared_at=now,
+                    c = Comparison(key[0], key[1], key[2], step_of(row), verdict=f"missing_{OTHER[have]}",
+                                   compared_at=now,
                                    **{f"{have}_message_id": row[f"{have}_message_id"],
                                       f"{have}_summary": summary(row[f"{have}_envelope"])})
                     batch.comparisons.append(c.to_row())
@@ -123,10 +133,11 @@ class DualTrack:
     def _place(self, batch, item: _Item, cfg: DualTrackConfig, now: datetime) -> list[Comparison]:
         row = batch.rows[item.key]
         mine, other = item.track, OTHER[item.track]
-        department, _, kind, _ = item.key
+        department, case_no, kind, _ = item.key
         dept = cfg.department(department)
         rules = dept.rules(kind)
         noise = self._noise.get((department, kind), frozenset())
+        ignored = noise | item.unranked
         if row[f"{mine}_message_id"] is not None:
             # This track gave this message before: a redelivery, or a re-run.
             if row[f"{mine}_digest"] == item.digest:
@@ -134,7 +145,7 @@ class DualTrack:
             earlier = row[f"{mine}_envelope"]
             self._fill(row, mine, item, now, keep_arrival=True)
             batch.touch(item.key)
-            v = compare(earlier, item.envelope, rules, noise, tracks=(mine, mine))
+            v = compare(earlier, item.envelope, rules, ignored, tracks=(mine, mine))
             if v.matched:
                 return []
             for d in v.fields:
@@ -142,7 +153,8 @@ class DualTrack:
                                     "example": d})
                 if not rules.is_critical(d["field"]):
                     self._noise[(department, kind)] = self._noise.get((department, kind), frozenset()) | {d["field"]}
-            c = Comparison(*item.key, verdict="noise", compared_at=now, fields=v.fields, track=mine,
+            c = Comparison(department, case_no, kind, item.sequence, verdict="noise", compared_at=now,
+                           fields=v.fields, track=mine,
                            **{f"{mine}_message_id": item.message_id, f"{mine}_summary": summary(item.envelope)})
             batch.comparisons.append(c.to_row())
             return [c]
@@ -156,15 +168,19 @@ class DualTrack:
         if row["state"] == "expired":
             # Came after its window: the missing verdict stands; note when it arrived.
             row["state"] = "late"
-            batch.late.append({"department": department, "case_no": item.key[1], "kind": kind,
-                               "sequence": item.key[3], "verdict": f"missing_{mine}",
+            # The comparison is found by the message it was missing for: the twin key's 4th slot
+            # may be a hash, and paired by record key the step numbers may differ. (Were that
+            # message corrected after the window, a new version and id, the verdict would
+            # still stand, only without this note.)
+            batch.late.append({"department": department, "case_no": case_no, "kind": kind,
+                               "verdict": f"missing_{mine}", f"{other}_message_id": row[f"{other}_message_id"],
                                "values": {f"{mine}_message_id": item.message_id, "lag_seconds": lag,
                                           f"{mine}_summary": summary(item.envelope)}})
             return []
-        v = compare(row["old_envelope"], row["new_envelope"], rules, noise)
+        v = compare(row["old_envelope"], row["new_envelope"], rules, ignored)
         row["state"] = "paired"
-        c = Comparison(*item.key, verdict=v.verdict, compared_at=now, fields=v.fields, lag_seconds=lag,
-                       old_message_id=row["old_message_id"], new_message_id=row["new_message_id"],
+        c = Comparison(department, case_no, kind, step_of(row), verdict=v.verdict, compared_at=now, fields=v.fields,
+                       lag_seconds=lag, old_message_id=row["old_message_id"], new_message_id=row["new_message_id"],
                        old_summary=summary(row["old_envelope"]), new_summary=summary(row["new_envelope"]))
         batch.comparisons.append(c.to_row())
         return [c]
@@ -202,7 +218,7 @@ class DualTrack:
             self._purged_at = now
 
 
-def _identify(envelope: dict) -> _Item:
+def _identify(envelope: dict, cfg: DualTrackConfig) -> _Item:
     # One JSON round trip: the store keeps JSON, and a dict made by model_dump() (not
     # mode="json") would otherwise compare datetimes with strings.
     text = json.dumps(envelope, default=str, ensure_ascii=False)
@@ -223,18 +239,52 @@ def _identify(envelope: dict) -> _Item:
     case_no = env.get("case_no") or payload.get("case_no") or payload.get("application_no") or env.get("record_key")
     if not case_no:
         raise ValueError("dual-track: the envelope names no case (case_no) and no record_key")
+    sequence = int(env.get("sequence") or 0)
+    if cfg.department(department).pairing(env.get("mapping")) == "record_key":
+        if not env.get("record_key"):
+            raise ValueError(f"dual-track: {department} pairs {env.get('mapping')} by record_key, "
+                             f"and the envelope has none")
+        slot, unranked = pair_slot(str(env["record_key"])), _RANKS
+    else:
+        slot, unranked = sequence, frozenset()
     compared = {k: v for k, v in env.items() if k not in _TOP_IGNORED}
     digest = hashlib.sha256(json.dumps(compared, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-    return _Item((department, str(case_no), kind, int(env.get("sequence") or 0)), track, env,
-                 str(env.get("message_id")), digest)
+    return _Item((department, str(case_no), kind, slot), track, env, str(env.get("message_id")), digest,
+                 sequence, unranked)
+
+
+def pair_slot(record_key: str) -> int:
+    """The twin key's 4th slot for a message paired by record key.
+
+    The twins table keys its rows by (department, case_no, kind, sequence), ``sequence`` an
+    integer: rather than change that key (and every store's table), the record key goes
+    there as a stable hash, CRC-32 folded to 31 bits and made negative: -1 .. -2**31, which
+    fits a signed 32-bit INTEGER on every store and never equals a real step number (>= 0),
+    so a key made one way never meets a key made the other way. Twins only meet within one
+    (department, case_no, kind), so a collision needs two of a case's own records of one kind
+    to share a hash: n of them collide with odds of about n*n/2**32 (2e-8 for 10 steps, 1e-7
+    for 20: about one case in ten million). It would show, not pass unseen: the two records
+    would be taken for one message run twice (a noise verdict, then a mismatch). The slot is
+    only a key: comparisons, reports and timelines show the envelopes' own step numbers.
+    """
+    return -1 - (zlib.crc32(record_key.encode("utf-8")) & 0x7FFFFFFF)
+
+
+def step_of(twin: dict) -> int:
+    """The step number a twin row shows: its old message's, else its new message's."""
+    for track in ("old", "new"):
+        env = twin.get(f"{track}_envelope")
+        if env:
+            return int(env.get("sequence") or 0)
+    return twin["sequence"] if twin.get("sequence", -1) >= 0 else 0
 
 
 def summary(envelope: dict | None) -> dict | None:
-    """What a timeline shows of a message: its step and when (no personal data)."""
+    """What a timeline shows of a message: its step (name and number) and when (no personal data)."""
     if not envelope:
         return None
     p = envelope.get("payload") or {}
     step = {"case_event": p.get("type"), "case": p.get("status"), "certificate": "issued",
             "application": "submitted"}.get(envelope.get("kind"), "updated")
     at = p.get("occurred_at") or p.get("issued_at") or p.get("submitted_at") or envelope.get("occurred_at")
-    return {"step": step, "at": at}
+    return {"step": step, "at": at, "sequence": envelope.get("sequence")}

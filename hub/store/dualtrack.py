@@ -24,7 +24,11 @@ from .schema import (
 from .sql import StoreBase, chunks, insert_ignore, upsert
 from .types import utcnow
 
+# The twins' key. Its 4th column is the step number, or for a department pairing by record
+# key a negative hash of it (hub/dualtrack/matcher.py pair_slot): a row's step to show is in
+# its envelopes.
 _TWIN_KEY = ("department", "case_no", "kind", "sequence")
+_LATE_KEY = ("department", "case_no", "kind", "old_message_id", "new_message_id")
 _COMPARISON_COLUMNS = [c.name for c in comparisons.columns if c.name != "id"]
 
 
@@ -52,7 +56,7 @@ class DualTrackStore(StoreBase):
     @contextmanager
     def dualtrack_lock(self, keys: list[tuple], now: datetime) -> Iterator[TwinBatch]:
         """Lock (creating them empty) the twin rows of ``keys`` = (department, case_no,
-        kind, sequence)."""
+        kind, sequence or record key hash)."""
         keys = sorted(set(keys))
         with self._write() as conn:
             # Insert-then-lock: an absent row cannot be locked, and two consumers offering
@@ -88,10 +92,12 @@ class DualTrackStore(StoreBase):
             conn.execute(insert(comparisons), [{c: r.get(c) for c in _COMPARISON_COLUMNS} for r in batch.comparisons])
         for late in batch.late:
             # A twin that came after its window: the missing verdict stands, but the
-            # comparison learns when (and which message) it finally arrived.
+            # comparison learns when (and which message) it finally arrived. The comparison
+            # is found by the message it was missing for: a comparison keeps the step number,
+            # and the twin key may hold a record key's hash instead (hub/dualtrack/matcher.py).
             c = comparisons.c
-            conn.execute(update(comparisons).where(
-                *(c[k] == late[k] for k in _TWIN_KEY), c.verdict == late["verdict"]).values(late["values"]))
+            where = [c[k] == late[k] for k in _LATE_KEY if k in late]
+            conn.execute(update(comparisons).where(*where, c.verdict == late["verdict"]).values(late["values"]))
         self._add_noise(conn, batch.noise, now)
 
     def _add_noise(self, conn, rows: list[dict], now: datetime) -> None:

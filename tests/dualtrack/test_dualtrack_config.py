@@ -24,6 +24,12 @@ def test_the_shipped_file_loads():
     assert commerce.criteria.min_match_rate == 0.999 and commerce.criteria.min_pairs == 1000
     rules = commerce.rules("case_event")
     assert rules.unordered.get("payload.materials") == "name" and rules.is_critical("payload.type")
+    # housing's step number is the reader's count of rows: its twins pair by record key, but its
+    # receipts (each track's system writes its own row, own key) by step
+    housing = cfg.department("housing")
+    assert housing.pairing("housing.case_event@1") == housing.pairing("housing.certificate@1") == "record_key"
+    assert housing.pairing("housing.receipt@1") == "sequence"
+    assert {cfg.department(d).pairing("x.case_event@1") for d in DEPARTMENTS if d != "housing"} == {"sequence"}
     assert rules.ignored("message_id") and rules.ignored("source.track") and not rules.ignored("payload.type")
 
 
@@ -68,6 +74,15 @@ def test_a_bare_yaml_off_is_the_mode_off(tmp_path):
      r"rules.case_event.tolerance.payload.occurred_at: expected \{seconds"),
     ("departments:\n  land:\n    rules:\n      case_event: {unorderd: {}}\n",
      r"departments.land.rules.case_event: unknown key 'unorderd'; did you mean 'unordered'"),
+    ("departments:\n  land: {pair_by: recordkey}\n",
+     r"departments.land.pair_by: 'recordkey' is not a way to pair twins.*did you mean 'record_key'"),
+    ("departments:\n  land: {pair_by: [record_key]}\n",
+     r"departments.land.pair_by: expected one of sequence, record_key, or a mapping of mapping name"),
+    ("departments:\n  land:\n    pair_by: {\"*\": step}\n", r"departments.land.pair_by.\*: 'step' is not a way"),
+    ("departments:\n  land:\n    pair_by: {land.reciept: sequence}\n",
+     r"departments.land.pair_by: no mapping named 'land.reciept'.*did you mean 'land.receipt'"),
+    ("departments:\n  land:\n    pair_by: {land.receipt@1: sequence}\n", r"without its @version \('land.receipt'\)"),
+    ("departments:\n  land:\n    pair_by: {receipt: sequence}\n", r"'receipt' is not a mapping name"),
     ("- a\n- b\n", "expected a mapping at the top"),
     ("a: [\n", "not valid YAML"),
 ])
@@ -96,6 +111,23 @@ def test_environment_variables_override_the_file(tmp_path):
     commerce = cfg.department("commerce")
     assert (commerce.mode, commerce.lag_window, commerce.criteria.min_pairs) == ("cutover", 45, 20)
     assert commerce.rules("case_event").ignored("payload.opinion")
+
+
+def test_pair_by_for_all_or_per_mapping_and_from_the_environment(tmp_path):
+    cfg = load_config(_file(tmp_path, """
+        departments:
+          land: {pair_by: record_key}
+          ndrc:
+            pair_by: {"*": record_key, ndrc.receipt: sequence}
+    """))
+    land, ndrc, commerce = cfg.department("land"), cfg.department("ndrc"), cfg.department("commerce")
+    assert land.pairing("land.receipt@1") == land.pairing(None) == "record_key"
+    assert (ndrc.pairing("ndrc.receipt@3"), ndrc.pairing("ndrc.case_event@1")) == ("sequence", "record_key")
+    assert commerce.pairing("commerce.case_event@1") == "sequence"
+    settings = load_settings(environ={"TONGBAN__DUALTRACK__DEPARTMENTS__HOUSING__PAIR_BY": "sequence"})
+    assert load_config(settings).department("housing").pairing("housing.case_event@1") == "sequence"
+    settings = load_settings(environ={"TONGBAN__DUALTRACK__DEPARTMENTS__LAND__PAIR_BY": "record_key"})
+    assert load_config(settings).department("land").pairing("land.case_event@1") == "record_key"
 
 
 def test_a_changed_file_is_read_again(tmp_path):

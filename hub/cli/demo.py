@@ -75,11 +75,17 @@ DEMO_DRIFT = {
 }
 
 
+# Seconds a message waits for its twin. Wider than the skew between the tracks' reading while
+# one hub reads eight feeds flat out (the old track also routes and logs: it runs up to ~20 s
+# behind the new one here); narrower and late twins count as missing.
+DEMO_LAG_WINDOW = 30
+
+
 def dualtrack_setup(settings: dict, urls: dict) -> list[str]:
     """Shadow mode for every department whose new copy runs; drift on the first two."""
     compared = [n for n in (settings.get("adapters") or {}) if f"{n}_new" in urls
                 and (settings["adapters"][n].get("tracks") or {}).get("new")]
-    settings["dualtrack"] = {"lag_window": 5, "departments": {d: {"mode": "shadow"} for d in compared}}
+    settings["dualtrack"] = {"lag_window": DEMO_LAG_WINDOW, "departments": {d: {"mode": "shadow"} for d in compared}}
     for dept in compared:
         if dept in DEMO_DRIFT:
             requests.post(urls[f"{dept}_new"] + "/_admin/drift", json=DEMO_DRIFT[dept],

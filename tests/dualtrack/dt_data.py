@@ -82,3 +82,23 @@ def both_tracks(cases: list[list[dict]], drift_record=None, drift_envelopes=None
     return old, new
 
 
+
+
+def read_track(adapter: str, system: str, conf: dict, track: str, mappings: MappingSet = _MAPPINGS) -> list[dict]:
+    """Every canonical envelope the hub's own source of ``adapter`` and the mappings make of
+    one track's system, read to the end (each page acknowledged, as the source worker does)."""
+    from hub.adapter import registry
+    source = registry.create(adapter, conf).source()
+    cursor, out = None, []
+    try:
+        while True:
+            page = source.fetch(cursor, 500)
+            for rec in page.records:
+                assert rec.error is None, rec.error
+                out += [e.model_dump(mode="json") for e in mappings.apply(system, rec.data, track=track)]
+            source.acknowledge(page, {})
+            cursor = page.cursor
+            if not page.records and not page.has_more:
+                return out
+    finally:
+        source.close()

@@ -26,6 +26,7 @@ from hub.dualtrack import DualTrack, load_config
 from hub.mapping import MappingSet
 from hub.runtime.runner import bindings, enabled_adapters, new_track
 from sims.housing import HousingNewSim, HousingSim
+from dt_data import read_track as read_any_track
 from tests.conftest import wait_until
 from tests.housing_dbs import KINDS, spgl_database
 
@@ -46,21 +47,7 @@ def hub_settings(old: HousingSim, new: HousingNewSim) -> dict:
 
 
 def read_track(conf: dict, track: str) -> list[dict]:
-    """Every canonical envelope the hub's housing source + mappings make of one track's 前置库."""
-    source = registry.create("housing", conf).source()
-    cursor, out = None, []
-    try:
-        while True:
-            page = source.fetch(cursor, 500)
-            for rec in page.records:
-                assert rec.error is None, rec.error
-                out += [e.model_dump(mode="json") for e in MAPPINGS.apply(SYSTEM, rec.data, track=track)]
-            source.acknowledge(page, {})
-            cursor = page.cursor
-            if not page.records and not page.has_more:
-                return out
-    finally:
-        source.close()
+    return read_any_track("housing", SYSTEM, conf, track, MAPPINGS)
 
 
 def written(sim: HousingSim) -> dict[str, list[dict]]:

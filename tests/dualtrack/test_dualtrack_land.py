@@ -19,6 +19,7 @@ from hub.mapping import MappingSet
 from hub.runtime.runner import bindings, enabled_adapters, new_track
 from sims import drift as sim_drift
 from sims.land import LandNewSim, LandSim
+from dt_data import read_track as read_any_track
 
 ROOT = Path(__file__).resolve().parents[2]
 MAPPINGS = MappingSet.load(ROOT / "mappings")
@@ -38,18 +39,7 @@ def hub_settings(old: LandSim, new: LandNewSim, **land) -> dict:
 
 
 def read_track(conf: dict, track: str) -> list[dict]:
-    """Every canonical envelope the hub's land source + mappings make of one track's outbox."""
-    source = registry.create("land", conf).source()
-    cursor, out = None, []
-    while True:
-        page = source.fetch(cursor, 500)
-        for rec in page.records:
-            assert rec.error is None, rec.error
-            out += [e.model_dump(mode="json") for e in MAPPINGS.apply(SYSTEM, rec.data, track=track)]
-        source.acknowledge(page, {})
-        cursor = page.cursor
-        if not page.records and not page.has_more:
-            return out
+    return read_any_track("land", SYSTEM, conf, track, MAPPINGS)
 
 
 def both_tracks(drift: dict | None = None, cases: int = CASES) -> tuple[list, list, list]:

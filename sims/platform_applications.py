@@ -5,7 +5,7 @@ to the departments' exchange. Field names are the platform's own (camelCase)."""
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from .base import HttpError, Request, Response, json_response

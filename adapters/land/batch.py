@@ -11,7 +11,6 @@ fetch, no network, whatever the file says."""
 from __future__ import annotations
 
 import csv
-import io
 import json
 from xml.etree.ElementTree import ParseError
 

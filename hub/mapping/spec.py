@@ -14,7 +14,6 @@ A bare string is shorthand for {path: <string>}."""
 from __future__ import annotations
 
 import re
-import re
 from typing import Any, Callable
 
 from hub.model.masking import mask_value

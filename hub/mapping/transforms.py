@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import date, datetime, time
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Callable
 
 from hub.model.common import SHANGHAI

@@ -59,6 +59,13 @@ def json_page(items_json: list[bytes], has_more: bool = False) -> bytes:
     return b'{"items": [' + b", ".join(items_json) + b'], "hasMore": ' + (b"true" if has_more else b"false") + b"}"
 
 
+def item_bytes(m) -> bytes:
+    """A mutated record as JSON bytes; a Raw value (bytes no JSON writer makes) put in as is."""
+    from tests.badinput.mutations import Raw
+    body = dumps(m.record)
+    return body.replace(dumps(f"@@MUTATED-{m.kind}@@"), m.value.json) if isinstance(m.value, Raw) else body
+
+
 def dumps(value) -> bytes:
     return json.dumps(value, ensure_ascii=False).encode("utf-8")
 

@@ -179,6 +179,19 @@ def check(out: Outcome, *, names_of, log_text: str = "", extra_pii: set[str] = f
             assert token not in text, f"personal data {token[:4]}… shown unmasked in: {text[:300]}"
 
 
+def check_sandwich(out, m, *, must_fail: bool | None = None, fields=None) -> None:
+    """One mutated record between two good ones: the good ones processed; the bad one refused
+    when it must be, and when refused, with a reason that names one of its fields."""
+    first, bad, last = out.records
+    assert out.processed(first) and out.processed(last), out.failures
+    if m.must_fail if must_fail is None else must_fail:
+        assert not out.processed(bad), f"{m} was let through"
+    if not out.processed(bad):
+        fields = m.fields if fields is None else fields
+        reason = out.row_of(bad)["reason"]
+        assert names_reason(reason, fields), f"{m}: the reason names none of {fields}: {reason}"
+
+
 def names_reason(reason: str, fields) -> bool:
     """Does a reason name one of these fields (dotted paths or canonical names)?"""
     return any(re.search(rf"(?<![\w.]){re.escape(f)}(?![\w])", reason) for f in fields if f)

@@ -310,7 +310,7 @@ def test_through_the_hub_a_poisoned_application_is_stepped_past_and_a_poisoned_e
     try:
         source = next(s for s in hub.supervisors if s.name == "source:commerce:old")
         wait_until(lambda: dead("commerce") and dead("platform") and "held after" in (source.last_error or "")
-                   and (r := verify(settings, store, hub.mappings))["southbound"]["delivered"] == len(apps) - 1,
+                   and verify(settings, store, hub.mappings)["southbound"]["delivered"] == len(apps) - 1,
                    timeout=90, interval=0.5, what="both poisoned records dead-lettered, the applications around one "
                                                   "delivered, commerce held")
         [platform_row] = dead("platform")

@@ -27,12 +27,12 @@ import uuid
 from datetime import datetime, timedelta
 
 from hub.bus import names
+from hub.dualtrack.matcher import OTHER
 from hub.model import Envelope
 from hub.runtime.outbound import exchange_of, headers_of, log_row
 
 log = logging.getLogger("tongban.takeover")
 
-OTHER = {"old": "new", "new": "old"}
 # Pairs decided a little before the recorded change count too: hub processes' clocks differ.
 CLOCK_MARGIN = timedelta(seconds=60)
 

@@ -107,3 +107,24 @@ def hub_env(settings: dict) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TONGBAN")}
     env["TONGBAN_CONFIG"] = path
     return env
+
+
+def partition_queues(settings: dict, destination: str) -> list[str]:
+    """The partition queues of a destination in these settings' first layout."""
+    from hub import bus
+    from hub.routing.partitions import configured_partitions
+    return bus.names.partition_queues(destination, configured_partitions(settings, destination))
+
+
+def queue_of_case(settings: dict, destination: str, case_no: str) -> str:
+    from hub import bus
+    from hub.routing.partitions import configured_partitions, partition_of
+    p = configured_partitions(settings, destination)
+    return bus.names.partition_queue(destination, partition_of(case_no, p), p)
+
+
+def slot_headers(case_no: str) -> dict:
+    """What a publisher puts on a message of this case so that it reaches its partition."""
+    from hub import bus
+    from hub.routing.partitions import slot_of
+    return {bus.names.H_CASE_NO: case_no, bus.names.H_SLOT: str(slot_of(case_no))}

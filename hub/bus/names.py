@@ -9,7 +9,27 @@ DEAD_QUEUE = "tongban.dead"
 UNROUTED_QUEUE = "tongban.unrouted"
 
 
+DELAY = "tongban.delay"              # headers: retry copies to their delay queue (tongban-delay)
+
+
+def destination_exchange(destination: str) -> str:
+    """Headers exchange of a destination: its route bindings come in from tongban.events or
+    tongban.commands, its partition queues are bound by slot (hub/routing/partitions.py)."""
+    return f"tongban.to.{destination}"
+
+
+def partition_queue(destination: str, index: int, partitions: int) -> str:
+    """Partition `index` of a layout of `partitions`: "tongban.to.platform.2of4". The layout
+    is in the name, so a change of P declares a fresh set and the old one drains."""
+    return f"tongban.to.{destination}.{index}of{partitions}"
+
+
+def partition_queues(destination: str, partitions: int) -> list[str]:
+    return [partition_queue(destination, i, partitions) for i in range(partitions)]
+
+
 def destination_queue(destination: str) -> str:
+    """The single queue of a destination before partitions (a layout of 0, drained on upgrade)."""
     return f"tongban.to.{destination}"
 
 
@@ -30,7 +50,12 @@ def delay_label(delay_ms: int) -> str:
 
 def retry_queue(destination: str, delay_ms: int) -> str:
     """Where a message waits before its next delivery attempt; it expires back to
-    destination_queue(destination)."""
+    destination_exchange(destination), which puts it in its case's partition again."""
+    return f"tongban.delay.{destination}.{delay_label(delay_ms)}"
+
+
+def legacy_retry_queue(destination: str, delay_ms: int) -> str:
+    """The retry queue of the single-queue layout; it expires into destination_queue()."""
     return f"tongban.retry.{destination}.{delay_label(delay_ms)}"
 
 
@@ -50,5 +75,9 @@ H_TRACK = "x-tongban-track"
 H_SEQUENCE = "x-tongban-sequence"
 H_KIND = "x-tongban-kind"
 H_REPLAYED_FROM = "x-tongban-replayed-from"   # the dead letter a replayed message came from
+# Matched by headers exchanges, which ignore every header whose name starts with "x-": so
+# these two have no "x-" prefix.
+H_SLOT = "tongban-slot"                       # the case's partition slot (hub/routing/partitions.py)
+H_DELAY = "tongban-delay"                     # which delay queue a retry copy is for
 H_FENCE_FOR = "x-tongban-fence-for"           # the source waiting for this fence (hub/runtime/takeover.py)
 FENCE = "fence"                               # H_KIND of a fence on tongban.compare: no envelope

@@ -6,7 +6,7 @@ import sys
 
 from hub import logs
 
-from . import commands, demo, dlq, dualtrack, simctl
+from . import commands, demo, dlq, dualtrack, partitions, simctl
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.register(sub)
     dlq.register(sub)
     dualtrack.register(sub)
+    partitions.register(sub)
     return p
 
 

@@ -23,6 +23,7 @@ from hub.routing import load_routes
 from hub.routing.routes import destinations_for
 from hub.runtime.hold import GATE
 from hub.runtime.outbound import exchange_of, headers_of
+from hub.runtime.retry import slotted
 
 PRE_CANONICAL = ("fetch", "decode", "map", "validate")
 
@@ -31,7 +32,9 @@ def _publish_envelope(pub, env_json: bytes, env: dict, to: str | None, track_hea
     model = Envelope.model_validate(env)
     headers = {**headers_of(model, str(model.source.department), str(model.source.track)), **track_headers}
     if to:
-        pub.publish(env_json, "", bus.names.destination_queue(to), message_id=str(model.message_id), headers=headers)
+        # to its case's partition of that one destination (the slot header picks it)
+        pub.publish(env_json, bus.names.destination_exchange(to), model.routing_key,
+                    message_id=str(model.message_id), headers=headers)
     else:
         pub.publish(env_json, exchange_of(model), model.routing_key, message_id=str(model.message_id),
                     headers=headers)
@@ -144,8 +147,9 @@ def release_case(settings: dict, store, *, destination: str, case_no: str, actor
     conn = bus.connect(settings["broker_url"])
     pub = bus.ConfirmingPublisher(conn)
     try:
-        pub.publish(first["body"].encode("utf-8"), "", bus.names.destination_queue(destination),
-                    message_id=first["message_id"], headers=dict(first["headers"] or {}))
+        pub.publish(first["body"].encode("utf-8"), bus.names.destination_exchange(destination),
+                    first.get("routing_key") or "", message_id=first["message_id"],
+                    headers=slotted(dict(first["headers"] or {}), first["message_id"]))
         pub.flush()
     finally:
         pub.close()

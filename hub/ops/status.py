@@ -65,18 +65,38 @@ def status(settings: dict, store) -> dict:
     source = "management"
     if queues is None:
         source = "declare"
-        names = [bus.names.destination_queue(d) for d in settings.get("destinations") or {}]
+        names = [q for d, layout in store.layouts().items()
+                 for p in [layout["active"], *layout["draining"]] if p is not None
+                 for q in (bus.names.partition_queues(d, p) if p else [bus.names.destination_queue(d)])]
         queues = queues_by_declare(settings["broker_url"], names + [bus.names.DEAD_QUEUE, bus.names.UNROUTED_QUEUE])
     if source == "declare":
         queues += queues_by_declare(settings["broker_url"], _retry_queues(settings))
     counts = store.counts()
-    return {"queues": queues, "queue_source": source, "store": counts, "destinations": delivery_state(store)}
+    return {"queues": queues, "queue_source": source, "store": counts, "destinations": delivery_state(store),
+            "partitions": partitions_report(store)}
 
 
 def _retry_queues(settings: dict) -> list[str]:
     from hub.runtime.retry import retry_delays_ms
     delays = retry_delays_ms(settings)
     return [bus.names.retry_queue(d, ms) for d in settings.get("destinations") or {} for ms in delays]
+
+
+def partitions_report(store) -> dict:
+    """Per destination: its partition layout (active, draining) and the workers holding its
+    partitions now (from their heartbeats)."""
+    workers = store.live_workers(3.0)
+    holders: dict[str, str] = {}
+    for w in workers:
+        for unit in (w.get("holds") or {}):
+            holders[unit] = w["worker"]
+    out = {}
+    for dest, layout in sorted(store.layouts().items()):
+        active = layout["active"]
+        out[dest] = {"partitions": active, "draining": layout["draining"],
+                     "holders": {q: holders.get(q) for q in bus.names.partition_queues(dest, active)} if active else {}}
+    return {"workers": [w["worker"] for w in workers], "destinations": out,
+            "sources": {u: w for u, w in holders.items() if u.startswith("tongban.source.")}}
 
 
 def delivery_state(store) -> dict[str, dict]:
@@ -110,6 +130,16 @@ def render(report: dict) -> str:
             lines.append(f"{name:<16}{d['breaker'].replace('_', '-'):<11}{d.get('held_retrying', 0):>13}"
                          f"{d.get('held_dead', 0):>12}{d.get('parked', 0):>8}  {since}{probe}")
     s = report["store"]
+    parts = report.get("partitions") or {}
+    if parts.get("destinations"):
+        lines.append(f"worker processes live: {len(parts.get('workers') or [])}")
+        lines.append(f"{'destination':<16}{'partitions':>11}  {'draining':<10} held by")
+        for name, d in parts["destinations"].items():
+            held = {}
+            for q, w in d["holders"].items():
+                held.setdefault(w or "(free)", []).append(q.rsplit(".", 1)[1])
+            who = "; ".join(f"{w}: {' '.join(qs)}" for w, qs in sorted(held.items()))
+            lines.append(f"{name:<16}{d['partitions'] or '-':>11}  {','.join(map(str, d['draining'])) or '-':<10} {who}")
     lines.append(f"messages logged {s.get('messages', 0)}")
     for dest, n in sorted((s.get("deliveries") or {}).items()):
         lines.append(f"delivered to {dest}: {n}")

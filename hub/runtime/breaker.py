@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -42,6 +43,10 @@ class CircuitBreaker:
         self.cooldown_ms = self.base_ms
         self.probe_at: datetime | None = None
         self._refreshed = 0.0
+        # The partitions of a destination share its breaker: half-open, one of them at a
+        # time sends the probe (an empty partition gives the turn back).
+        self._probe_lock = threading.Lock()
+        self._prober: str | None = None
 
     @classmethod
     def from_settings(cls, destination: str, store, settings: dict | None) -> "CircuitBreaker":
@@ -86,6 +91,20 @@ class CircuitBreaker:
         self.state, self.cooldown_ms = row["state"], row["cooldown_ms"]
         self.probe_at = row["probe_at"]
 
+    def may_probe(self, who: str) -> bool:
+        if self.state != HALF_OPEN:
+            return True
+        with self._probe_lock:
+            if self._prober in (None, who):
+                self._prober = who
+                return True
+            return False
+
+    def give_back_probe(self, who: str) -> None:
+        with self._probe_lock:
+            if self._prober == who:
+                self._prober = None
+
     # --- what the delivery worker reports --------------------------------------------
     def success(self) -> None:
         self.failures = 0
@@ -111,6 +130,8 @@ class CircuitBreaker:
                     self.failures, reason, cooldown_ms / 1000)
 
     def _save(self, reason: str | None, opened: bool = False) -> None:
+        with self._probe_lock:
+            self._prober = None
         prior = self.store.get_breaker(self.destination) or {}
         self.store.save_breaker(
             self.destination, state=self.state, failures=self.failures, cooldown_ms=self.cooldown_ms,

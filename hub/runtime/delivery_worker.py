@@ -49,7 +49,8 @@ class _Stop(Exception):
 
 class DeliveryWorker:
     def __init__(self, destination, store, dead_letters: ConfirmingPublisher, policy: RetryPolicy | None = None,
-                 breaker: CircuitBreaker | None = None, twin_departments: frozenset[str] = frozenset()):
+                 breaker: CircuitBreaker | None = None, twin_departments: frozenset[str] = frozenset(),
+                 queue_type: str = "classic"):
         self.destination = destination
         self.store = store
         self.dead_letters = dead_letters      # publishes dead letters and retry copies
@@ -59,12 +60,13 @@ class DeliveryWorker:
         self.retried = 0
         # departments read on two tracks: only their messages need the cross-track step check
         self.twin_departments = twin_departments
+        self.queue_type = queue_type
         self._steps: dict[tuple, set[str]] = {}
 
     def prepare(self, conn) -> None:
         """Declare this destination's retry queues (a retry published to a missing queue
         would be dropped by the default exchange)."""
-        bus.declare_retry_queues(conn, self.destination.name, self.policy.delays_ms)
+        bus.declare_retry_queues(conn, self.destination.name, self.policy.delays_ms, self.queue_type)
 
     def handle(self, batch: list[Delivery]) -> None:
         if self.breaker.is_open:  # opened while this batch was being fetched
@@ -203,9 +205,10 @@ class DeliveryWorker:
         if self.policy.exhausted(attempts):
             self._dead(item, book, f"gave up after {attempts} attempts: {reason}", attempts)
             return
-        queue = self.policy.queue_for(self.destination.name, attempts)
-        self.dead_letters.publish(item.body, "", queue, message_id=item.message_id,
-                                  headers=retry_headers(item.headers, attempts, reason))
+        exchange, pick = self.policy.target(self.destination.name, attempts)
+        queue = pick[names.H_DELAY]
+        self.dead_letters.publish(item.body, exchange, item.routing_key, message_id=item.message_id,
+                                  headers={**retry_headers(item.headers, attempts, reason, item.message_id), **pick})
         self.retried += 1
         if item.meta.case_no:
             book.hold(item.meta.case_no, item.message_id, attempts, "retrying", reason)

@@ -6,11 +6,14 @@ import socket
 import time
 
 from hub import bus
-from hub.runtime.breaker import CLOSED, HALF_OPEN, OPEN, CircuitBreaker
+from hub.runtime.allotment import Solo
+from hub.runtime.breaker import HALF_OPEN, OPEN, CircuitBreaker
 from hub.runtime.deadletters import DeadLetterRecorder
 from hub.runtime.delivery_worker import BreakerOpen, DeliveryWorker
 from hub.runtime.retry import RetryPolicy
+from hub.runtime.layouts import ACTIVE, DRAINING, GONE, WAITING
 from hub.runtime.source_worker import SourceWorker
+from hub.runtime.supervisor import Finished, Yield
 from hub.runtime.tracks import twin_departments
 
 log = logging.getLogger("tongban.loops")
@@ -37,8 +40,11 @@ class SourceLoop:
     and takes over within a second of the holder's death."""
 
     def __init__(self, *, name, adapter, mappings, store, broker_url, page_size, poll_interval, track="old",
-                 check=None, mode_of=None, change_of=None):
+                 check=None, mode_of=None, change_of=None, allot=None):
         self.name = name
+        self.allot = allot or Solo()
+        self.unit = f"tongban.source.{name}"
+        self.allot.register("sources", self.unit)
         self.conn = bus.connect(broker_url)
         self.publisher = bus.ConfirmingPublisher(self.conn)
         self.source = adapter.source()
@@ -53,10 +59,18 @@ class SourceLoop:
     def step(self) -> float:
         self._ticked = keep_alive(self.conn, self._ticked)
         if not self.holds_source:
-            self.holds_source = bus.take_lock(self.conn, f"tongban.source.{self.name}")
-            if not self.holds_source:
+            if not self.allot.may_try(self.unit):
                 return 1.0
+            if not bus.take_lock(self.conn, self.unit):
+                self.allot.taken_elsewhere(self.unit)
+                return 1.0
+            if not self.allot.keep("sources", self.unit):
+                bus.drop_lock(self.conn, self.unit)
+                return 1.0
+            self.holds_source = True
             log.info("source %s: reading (this process holds it)", self.name)
+        elif self.allot.must_yield("sources", self.unit):
+            raise Yield(self.unit)
         # SourceUnavailable propagates: the supervisor backs off and resumes from the checkpoint.
         result = self.worker.poll_once()
         return 0 if result.has_more else self.poll_interval
@@ -65,28 +79,40 @@ class SourceLoop:
         self.source.close()
         self.publisher.close()
         self.conn.release()   # the source's lock goes with the connection
+        if self.holds_source:
+            self.allot.released("sources", self.unit)
+            self.holds_source = False
 
 
 class ConsumerLoop:
     """Runs a handler over a queue; DeliveryWorker or DeadLetterRecorder.
 
-    A delivery queue is consumed by one process at a time (invariant 5). Several hub
-    processes compete for it through a lock the broker keeps (bus.take_lock: an
-    exclusive queue owned by this loop's connection): the holder consumes, the others
-    wait and try again every second, and when the holder stops or dies its connection,
-    lock and consumer go together, so another takes over within about a second. The
+    A delivery queue (a destination's partition) is consumed by one process at a time
+    (invariant 5). Several hub processes compete for it through a lock the broker keeps
+    (bus.take_lock: an exclusive queue owned by this loop's connection): the holder
+    consumes, the others wait and try again every second, and when the holder stops or
+    dies its connection, lock and consumer go together, so another takes over within
+    about a second. Which process *tries* for which partition is the allotment's business
+    (hub/runtime/allotment.py: the partitions spread evenly over the live processes). The
     queue's own x-single-active-consumer stays as a second guard, but no process waits
     as a registered standby consumer: on RabbitMQ 3.10 a classic queue whose active
     consumer leaves while another waits stops delivering and crashes at the next
     publish (rabbitmq-server#5460; reproduced here by tests/reliability/).
+
+    A partition of a layout that is being replaced (hub/runtime/layouts.py) is *draining*:
+    worked until empty, then deleted; a partition of the new layout *waits* meanwhile.
 
     A handler with a circuit breaker (a DeliveryWorker) is consumed only while the breaker
     lets it: open, the loop holds no consumer (messages wait in the queue); half-open,
     it consumes with prefetch 1, so the probe is one message and a failed probe returns
     only that one to the head of the queue."""
 
-    def __init__(self, *, queue, handler_factory, broker_url, prefetch, batch_size):
+    def __init__(self, *, queue, handler_factory, broker_url, prefetch, batch_size, allot=None, group=None,
+                 role=None, drain_first=(), on_drained=None):
         self.queue, self.prefetch, self.batch_size = queue, prefetch, batch_size
+        self.allot, self.group = allot or Solo(), group or queue
+        self.role = role or (lambda: ACTIVE)
+        self.drain_first, self.on_drained = list(drain_first), on_drained
         self.conn = bus.connect(broker_url)
         self.pub_conn = bus.connect(broker_url)
         self.dead_letters = bus.ConfirmingPublisher(self.pub_conn)
@@ -99,13 +125,20 @@ class ConsumerLoop:
         self.holds_queue = False
         self.consumer = None
         self._ticked = time.monotonic()
-        if self._may_consume() and (self.breaker is None or self.breaker.mode() == CLOSED):
-            self.consumer = self._consume(prefetch)
+        self.allot.register(self.group, self.queue)
 
     def _may_consume(self) -> bool:
         if not self.exclusive or self.holds_queue:
             return True
+        if not self.allot.may_try(self.queue):
+            return False
+        if self.role() == DRAINING and not bus.exists(self.conn, self.queue):
+            self._drained()                  # another process finished it
         if not bus.take_lock(self.conn, self.queue):
+            self.allot.taken_elsewhere(self.queue)
+            return False
+        if not self.allot.keep(self.group, self.queue):
+            bus.drop_lock(self.conn, self.queue)   # this process has its share; leave it to another
             return False
         # The previous holder's consumer leaves with its connection; wait until it has.
         if bus.queue_depth(self.conn, self.queue)[1] > 0:
@@ -126,14 +159,26 @@ class ConsumerLoop:
 
     def step(self) -> float:
         self._ticked = keep_alive(self.pub_conn, self._ticked)
+        role = self.role() if self.exclusive else ACTIVE
+        if role == GONE:
+            raise Finished(f"{self.queue} belongs to no live layout")
+        if role == WAITING:
+            self._idle(1.0)          # an older layout of this destination still drains
+            return 0
         if not self._may_consume():
             self._idle(1.0)          # another process holds the queue: stand by
             return 0
+        if self.exclusive and self.allot.must_yield(self.group, self.queue):
+            raise Yield(self.queue)
         if self.breaker is not None:
             mode = self.breaker.mode()
             if mode == OPEN:
                 self._pause()
                 self._idle(min(max(self.breaker.seconds_to_probe(), 0.05), 1.0))
+                return 0
+            if mode == HALF_OPEN and not self.breaker.may_probe(self.queue):
+                self._pause()        # another partition of the destination sends the probe
+                self._idle(0.2)
                 return 0
             want = 1 if mode == HALF_OPEN else self.prefetch
             if self.consumer is not None and self.consumer.prefetch != want:
@@ -141,10 +186,35 @@ class ConsumerLoop:
         if self.consumer is None:
             self.consumer = self._consume(self.prefetch if self.breaker is None else want)
         try:
-            self.consumer.poll(timeout=1.0)
+            got = self.consumer.poll(timeout=1.0)
         except BreakerOpen:
             self._pause()
+            return 0
+        if got == 0 and self.breaker is not None:
+            self.breaker.give_back_probe(self.queue)   # nothing here to probe with
+        if role == DRAINING and got == 0:
+            self._try_delete()
         return 0
+
+    def _try_delete(self) -> None:
+        """A draining queue that is empty: delete what expires into it first (the retry
+        queues of the single-queue layout), then it; the last queue of its layout to go
+        tells the store the layout is gone."""
+        for q in list(self.drain_first):
+            if not bus.delete_if_empty(self.conn, q):
+                return
+            self.drain_first.remove(q)
+        self._pause()
+        if bus.delete_if_empty(self.conn, self.queue):
+            log.info("%s: drained and deleted", self.queue)
+            self._drained()
+        else:
+            self.consumer = None     # a message came in after all; consume again next step
+
+    def _drained(self):
+        if self.on_drained is not None:
+            self.on_drained(self.conn)
+        raise Finished(f"{self.queue} drained")
 
     def _idle(self, seconds: float) -> None:
         # Reading the socket while waiting keeps the connection's heartbeats going.
@@ -158,15 +228,20 @@ class ConsumerLoop:
         self.dead_letters.close()
         for c in (self.conn, self.pub_conn):
             c.release()   # the queue's lock goes with the connection
+        if self.holds_queue:
+            self.allot.released(self.group, self.queue)
+            self.holds_queue = False
 
 
-def delivery_factory(destination, store, settings: dict | None = None):
-    """settings: the hub's, for the retry tiers and limit and the breaker (defaults without)."""
+def delivery_factory(destination, store, settings: dict | None = None, breaker: CircuitBreaker | None = None):
+    """settings: the hub's, for the retry tiers and limit and the breaker (defaults without).
+    breaker: the destination's, shared by the loops of its partitions in this process."""
     policy = RetryPolicy.from_settings(settings)
     twins = twin_departments(settings or {})
-    return lambda dead_letters: DeliveryWorker(destination, store, dead_letters, policy=policy,
-                                               breaker=CircuitBreaker.from_settings(destination.name, store, settings),
-                                               twin_departments=twins)
+    queue_type = ((settings or {}).get("queues") or {}).get("type", "classic")
+    return lambda dead_letters: DeliveryWorker(
+        destination, store, dead_letters, policy=policy, queue_type=queue_type, twin_departments=twins,
+        breaker=breaker or CircuitBreaker.from_settings(destination.name, store, settings))
 
 
 def recorder_factory(store, queue):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from hub.bus import names
 from hub.model import Envelope
+from hub.routing.partitions import partition_key, slot_of
 
 
 def exchange_of(env: Envelope) -> str:
@@ -17,6 +18,7 @@ def headers_of(env: Envelope, department: str, track: str) -> dict:
         names.H_DEPARTMENT: department, names.H_KIND: env.kind,
         names.H_CASE_NO: env.case_no or "", names.H_SEQUENCE: env.sequence or 0,
         names.H_TRACK: track, names.H_RECORD_KEY: env.record_key,
+        names.H_SLOT: str(slot_of(partition_key(env.case_no, str(env.message_id)))),
     }
 
 

@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from hub.bus import names
 from hub.bus.topology import DEFAULT_RETRY_DELAYS_MS
 from hub.model.masking import mask_text
+from hub.routing.partitions import partition_key, slot_of
 
 # Headers the broker adds when a message expires out of a retry queue: they describe the
 # previous trip only, and a copy that carried them would grow on every retry.
@@ -54,6 +55,10 @@ class RetryPolicy:
         delay = self.delays_ms[min(max(attempts, 1), len(self.delays_ms)) - 1]
         return names.retry_queue(destination, delay)
 
+    def target(self, destination: str, attempts: int) -> tuple[str, dict]:
+        """Where a retry copy is published (exchange) and the header that picks its queue."""
+        return names.DELAY, {names.H_DELAY: self.queue_for(destination, attempts)}
+
 
 def retry_delays_ms(settings: dict | None) -> tuple[int, ...]:
     return RetryPolicy.from_settings(settings).delays_ms
@@ -70,10 +75,19 @@ def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat()
 
 
-def retry_headers(headers: dict, attempts: int, reason: str) -> dict:
+def slotted(headers: dict, message_id: str) -> dict:
+    """Headers with the partition slot set: a message that came without one (from the
+    single queue of before partitions, or hand-published) gets its case's slot, so it
+    finds its partition when it goes back to its destination's exchange."""
+    if names.H_SLOT in headers:
+        return headers
+    return {**headers, names.H_SLOT: str(slot_of(partition_key(headers.get(names.H_CASE_NO) or None, message_id)))}
+
+
+def retry_headers(headers: dict, attempts: int, reason: str, message_id: str = "") -> dict:
     """The headers of the copy that goes to a retry queue after `attempts` failures."""
     now = now_iso()
-    out = {k: v for k, v in headers.items() if k not in _BROKER_HEADERS}
+    out = {k: v for k, v in slotted(headers, message_id).items() if k not in _BROKER_HEADERS}
     out[names.H_ATTEMPTS] = attempts
     out.setdefault(names.H_FIRST_FAILED, now)
     out[names.H_LAST_FAILED] = now

@@ -14,6 +14,10 @@ from hub.adapter import registry
 from hub.mapping import MappingSet
 from hub.ops.catalog import CatalogueCheck
 from hub.routing import load_routes
+from hub.routing.partitions import configured_partitions
+from hub.runtime.allotment import Allotment
+from hub.runtime.breaker import CircuitBreaker
+from hub.runtime.layouts import LayoutCache
 from hub.runtime.loops import ConsumerLoop, SourceLoop, delivery_factory, recorder_factory
 from hub.runtime.retry import retry_delays_ms
 from hub.runtime.supervisor import Supervisor
@@ -58,22 +62,70 @@ def bindings(settings: dict) -> list[bus.Binding]:
     return northbound + southbound
 
 
-def declare_topology(settings: dict) -> list[str]:
+def declare_topology(settings: dict, store: Store | None = None) -> list[str]:
+    """Exchanges, every destination's active partition layout (recorded in the store on
+    the first start, from `partitions:` in the settings), retry queues; a destination
+    still on the single queue of before partitions gets that queue unbound and marked
+    draining. Returns the partition queues, then the retry queues."""
+    own = store is None
+    store = store or Store.open(settings["db_url"])
     conn = bus.connect(settings["broker_url"])
     try:
-        return bus.declare(conn, bindings(settings), retry_delays_ms(settings))  # retry queues (issue 4)
+        binds = bindings(settings)
+        layouts = {}
+        for dest in sorted({b.destination for b in binds}):
+            layouts[dest] = store.init_layout(dest, configured_partitions(settings, dest), "config",
+                                              "first start: partitions from the settings")
+            _adopt_single_queue(conn, store, settings, dest, [b for b in binds if b.destination == dest])
+        return bus.declare(conn, binds, retry_delays_ms(settings), layouts=layouts,
+                           queue_type=queue_type(settings))
     finally:
         conn.release()
+        if own:
+            store.close()
+
+
+def _adopt_single_queue(conn, store: Store, settings: dict, dest: str, binds: list[bus.Binding]) -> None:
+    """Upgrading from one queue per destination: stop routing to it and let it drain as a
+    layout of 0 partitions (its old retry queues expire into it, so they drain first)."""
+    legacy = bus.names.destination_queue(dest)
+    if not bus.exists(conn, legacy):
+        return
+    channel = conn.channel()
+    try:
+        for b in binds:
+            channel.queue_unbind(legacy, exchange=b.exchange, routing_key=b.pattern)
+    finally:
+        channel.close()
+    if 0 not in store.layouts().get(dest, {}).get("draining", []):
+        store.add_draining(dest, 0, "upgrade", "the single queue of before partitions drains first")
+        log.info("%s: the single queue %s drains before the partitions start", dest, legacy)
+
+
+def queue_type(settings: dict) -> str:
+    return ((settings.get("queues") or {}).get("type") or "classic")
+
+
+def layout_queues(dest: str, partitions: int, settings: dict) -> list[tuple[str, list[str]]]:
+    """(queue, queues to drain before it) of a layout; 0 is the single queue of before."""
+    if partitions == 0:
+        retries = [bus.names.legacy_retry_queue(dest, ms) for ms in retry_delays_ms(settings)]
+        return [(bus.names.destination_queue(dest), retries)]
+    return [(q, []) for q in bus.names.partition_queues(dest, partitions)]
 
 
 class Hub:
-    def __init__(self, settings: dict, store: Store | None = None):
+    def __init__(self, settings: dict, store: Store | None = None, allot=None):
         self.settings = settings
         self.stop = threading.Event()
         self.store = store or Store.open(settings["db_url"])
         self.mappings = MappingSet.load(settings["mappings_dir"])
         self.supervisors: list[Supervisor] = []
         self.destinations = {}
+        self.breakers: dict[str, CircuitBreaker] = {}
+        self.layouts = LayoutCache(self.store)
+        self._laid: set[tuple[str, int]] = set()     # (destination, P) whose loops run here
+        self.allot = allot or Allotment(self.store)
         # department -> dual-track mode, re-read from the store so cutovers apply without a restart
         # (the platform's own feed is no department: it has one track)
         self.mode_of = ModeCache(lambda dept: current_mode(self.store, settings, dept)
@@ -86,61 +138,94 @@ class Hub:
         changed = mode_info(self.store, self.settings, department).get("changed_at")
         return changed.isoformat() if changed is not None else None
 
-    def _supervise(self, name, build):
+    def _supervise(self, name, build, start: bool = False):
         c = self.settings.get("consumer", {})
         sup = Supervisor(name, build, self.stop, c.get("backoff_initial", 0.5), c.get("backoff_max", 15))
         self.supervisors.append(sup)
+        if start:
+            sup.start()
+
+    def _consumer_settings(self) -> tuple[str, int, int]:
+        c = self.settings.get("consumer", {})
+        return self.settings["broker_url"], int(c.get("prefetch", 200)), int(c.get("batch_size", 100))
 
     def start(self) -> "Hub":
-        declare_topology(self.settings)
-        url = self.settings["broker_url"]
-        c = self.settings.get("consumer", {})
-        prefetch, batch = int(c.get("prefetch", 200)), int(c.get("batch_size", 100))
+        declare_topology(self.settings, self.store)
+        if hasattr(self.allot, "start"):
+            self.allot.start()
+        url, prefetch, batch = self._consumer_settings()
         for name, conf in enabled_adapters(self.settings).items():
             tracks = {"old": conf}
             if new_track(self.settings, name):
                 tracks["new"] = new_track(self.settings, name)
             for track, track_conf in tracks.items():
-                self._adapter_track(name, track, registry.create(name, track_conf), url, prefetch, batch)
+                self._adapter_track(name, track, registry.create(name, track_conf), url)
         if any(new_track(self.settings, n) for n in enabled_adapters(self.settings)):
             from hub.runtime.compare_loop import CompareLoop
             self._supervise("compare", lambda: CompareLoop(store=self.store, settings=self.settings,
                                                            broker_url=url, prefetch=prefetch, batch_size=batch))
         routed = {r.destination for r in load_routes(self.settings["routes_file"])}
         for name, conf in (self.settings.get("destinations") or {}).items():
-            if name not in routed:
-                continue
-            dest = self.destinations[name] = delivery.create(name, conf)
-            self._supervise(f"deliver:{name}", lambda d=dest: ConsumerLoop(
-                queue=bus.names.destination_queue(d.name),
-                handler_factory=delivery_factory(d, self.store, self.settings),
-                broker_url=url, prefetch=prefetch, batch_size=batch))
+            if name in routed:
+                self.destinations[name] = delivery.create(name, conf)
+        for dest in list(self.destinations.values()):
+            self.breakers[dest.name] = CircuitBreaker.from_settings(dest.name, self.store, self.settings)
+        self._lay_out(start=False)
         for queue in (bus.names.DEAD_QUEUE, bus.names.UNROUTED_QUEUE):
             self._supervise(f"record:{queue}", lambda q=queue: ConsumerLoop(
                 queue=q, handler_factory=recorder_factory(self.store, q), broker_url=url,
                 prefetch=prefetch, batch_size=batch))
-        for sup in self.supervisors:
+        for sup in list(self.supervisors):
             sup.start()
-        log.info("hub running: %s", ", ".join(s.name for s in self.supervisors))
+        self._supervise("layouts", lambda: _LayoutWatch(self), start=True)
+        log.info("hub running: %d loops (%s)", len(self.supervisors),
+                 ", ".join(sorted({s.name.rsplit(".", 1)[0] for s in self.supervisors})))
         return self
 
-    def _adapter_track(self, name, track, adapter, url, prefetch, batch) -> None:
+    def _adapter_track(self, name, track, adapter, url) -> None:
         self._supervise(f"source:{name}:{track}", lambda: SourceLoop(
             name=f"{name}:{track}", adapter=adapter, mappings=self.mappings, store=self.store, broker_url=url,
             page_size=adapter.config.get("page_size", 200), poll_interval=adapter.config.get("poll_interval", 1.0),
-            check=self.check, track=track, mode_of=self.mode_of,
+            check=self.check, track=track, mode_of=self.mode_of, allot=self.allot,
             change_of=self._change_of if new_track(self.settings, name) else None))
+        self.allot.register("sources", f"tongban.source.{name}:{track}")
         sink = adapter.sink()
         if sink is None:
             return
         if track == "new":
             sink.name = f"{name}.new"   # its own queue and its own ledger entries
-        sink = TrackSink(sink, name, track, self.mode_of)
-        self.destinations[sink.name] = sink
-        self._supervise(f"deliver:{sink.name}", lambda: ConsumerLoop(
-            queue=bus.names.destination_queue(sink.name),
-            handler_factory=delivery_factory(sink, self.store, self.settings),
-            broker_url=url, prefetch=prefetch, batch_size=batch))
+        self.destinations[sink.name] = TrackSink(sink, name, track, self.mode_of)
+
+    def _lay_out(self, start: bool) -> None:
+        """A delivery loop for every partition of every layout of each destination (the
+        active one, and older ones still draining) not yet laid out in this process."""
+        url, prefetch, batch = self._consumer_settings()
+        layouts = self.layouts.all()
+        for name, dest in self.destinations.items():
+            entry = layouts.get(name) or {}
+            for partitions in [entry.get("active")] + list(entry.get("draining", [])):
+                if partitions is None or (name, partitions) in self._laid:
+                    continue
+                self._laid.add((name, partitions))
+                group = name if partitions == entry.get("active") else f"{name}:drain:{partitions}"
+                queues = layout_queues(name, partitions, self.settings)
+                for queue, first in queues:
+                    self.allot.register(group, queue)
+                for queue, first in queues:
+                    self._supervise(f"deliver:{queue}", lambda d=dest, q=queue, f=first, p=partitions, g=group:
+                                    ConsumerLoop(queue=q, broker_url=url, prefetch=prefetch, batch_size=batch,
+                                                 handler_factory=delivery_factory(d, self.store, self.settings,
+                                                                                  self.breakers.get(d.name)),
+                                                 allot=self.allot, group=g, drain_first=f,
+                                                 role=lambda n=d.name, p=p: self.layouts.role(n, p),
+                                                 on_drained=lambda conn, n=d.name, p=p: self._drained(conn, n, p)),
+                                    start=start)
+
+    def _drained(self, conn, dest: str, partitions: int) -> None:
+        if not any(bus.exists(conn, q) for q, _ in layout_queues(dest, partitions, self.settings)):
+            self.store.drained(dest, partitions)
+            self.layouts.forget()
+            log.info("%s: the layout of %d partition(s) is drained and gone", dest, partitions)
 
     def shutdown(self, timeout: float = 30.0) -> None:
         self.stop.set()
@@ -148,10 +233,26 @@ class Hub:
             sup.join(timeout)
         for dest in self.destinations.values():
             dest.close()
+        if hasattr(self.allot, "stop"):
+            self.allot.stop()
 
     def wait(self) -> None:
         while not self.stop.is_set():
             self.stop.wait(1.0)
+
+
+class _LayoutWatch:
+    """Lays out the loops of a layout made active while the hub runs (`tongban partitions set`)."""
+
+    def __init__(self, hub: Hub):
+        self.hub = hub
+
+    def step(self) -> float:
+        self.hub._lay_out(start=True)
+        return 1.0
+
+    def close(self) -> None:
+        pass
 
 
 def run_forever(settings: dict) -> int:

@@ -14,6 +14,15 @@ from typing import Callable, Protocol
 log = logging.getLogger("tongban.supervisor")
 
 
+class Yield(Exception):
+    """The loop gives its unit of work to another process (hub/runtime/allotment.py):
+    close it and build it again after a pause, without counting a failure."""
+
+
+class Finished(Exception):
+    """The loop's work is over for good (its queue drained and deleted): stop supervising it."""
+
+
 class Loop(Protocol):
     def step(self) -> float:
         """Do one unit of work; return seconds to idle before the next (0 for none)."""
@@ -41,6 +50,11 @@ class Supervisor(threading.Thread):
                     backoff = self.backoff_initial
                     if idle:
                         self.stop_event.wait(idle)
+            except Finished as done:
+                log.info("%s: %s", self.name, done)
+                return
+            except Yield:
+                self.stop_event.wait(1.0)
             except Exception as exc:  # any failure: log it, back off, rebuild; the hub never dies of one
                 self.failures += 1
                 self.last_error = f"{exc.__class__.__name__}: {exc}"

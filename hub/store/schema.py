@@ -323,3 +323,31 @@ breaker_states = Table(
     Column("worker", String(KEY)),
     Column("updated_at", UTCDateTime(), nullable=False),
 )
+
+# --- scale-out: partition layouts and the workers sharing them (hub/runtime/allotment.py) ----
+# The partition count of each destination: one active layout, and older ones draining until
+# their queues are empty and deleted (a change of P: `tongban partitions set`). The store,
+# not each process's config, says which layout is live, so processes started with
+# different files agree.
+partition_layouts = Table(
+    "partition_layouts",
+    metadata,
+    Column("destination", String(NAME), nullable=False),
+    Column("partitions", Integer, nullable=False),      # 0: the single queue of before partitions
+    Column("state", String(16), nullable=False),         # active | draining
+    Column("actor", String(NAME * 2), nullable=False),
+    Column("reason", LongText, nullable=False),
+    Column("changed_at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("destination", "partitions", name="pk_partition_layouts"),
+)
+
+# Hub worker processes alive now, on any machine: each writes its row every second; the
+# count of fresh rows is W in "no process holds more than ceil(P/W) partitions".
+hub_workers = Table(
+    "hub_workers",
+    metadata,
+    Column("worker", String(KEY), primary_key=True),     # host:pid:start
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("seen_at", UTCDateTime(), nullable=False),
+    Column("holds", JSONDoc),                            # what it works now: unit -> group
+)

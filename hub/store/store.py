@@ -14,11 +14,13 @@ from .dualtrack import DualTrackStore
 from .engine import create_store_engine, masked, resolve_url
 from .ledger import Ledger
 from .messages import Checkpoints, MessageLog
+from .partitions import Partitions
 from .resilience import Resilience
 from .schema import dead_letters, deliveries, message_log
 
 
-class Store(MessageLog, Checkpoints, Ledger, DeadLetters, Audit, Catalogue, DualTrackStore, Resilience):
+class Store(MessageLog, Checkpoints, Ledger, DeadLetters, Audit, Catalogue, DualTrackStore, Resilience,
+            Partitions):
     """Message log, checkpoints, delivery ledger, dead letters, audit trail and item catalogue.
 
     Thread-safe: one Engine (and pool) per Store, a connection per call, so

@@ -68,7 +68,10 @@ def test_pieces_run_alone_sims_load_run_verify_status(broker_url, tmp_path):
         deliveries = status["store"]["deliveries"]
         assert deliveries["platform"] == report["destinations"]["platform"]["delivered"]
         assert deliveries["province"] == report["destinations"]["province"]["delivered"]
-        assert {q["queue"] for q in status["queues"]} >= {"tongban.to.platform", "tongban.to.province"}
+        assert {q["queue"] for q in status["queues"]} >= {f"tongban.to.{d}.{i}of4" for d in ("platform", "province")
+                                                          for i in range(4)}
+        held = status["partitions"]["destinations"]["platform"]["holders"]
+        assert len(held) == 4 and all(held.values())   # the one worker process holds every partition
         hub.send_signal(signal.SIGTERM)
         assert hub.wait(30) == 0  # graceful stop
         hub = None

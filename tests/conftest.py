@@ -64,6 +64,18 @@ def _pg_schema_url():
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
+def shared_db_url(request, tmp_path):
+    """A fresh store URL that several processes can open: a SQLite file, or a PostgreSQL
+    schema of its own named in the URL (search_path), dropped afterwards."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'hub.db'}"
+        return
+    schema, drop = _pg_schema_url()
+    yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+    drop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
 def store_url(request, tmp_path):
     """(url, engine_kwargs) for a fresh store on each database the hub supports."""
     if request.param == "sqlite":

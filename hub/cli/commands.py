@@ -8,8 +8,12 @@ from hub.config import load_settings
 
 
 def run(args) -> int:
+    settings = load_settings(args.config)
+    if args.workers and args.workers > 1:
+        from hub.runtime.workers import run_workers
+        return run_workers(settings, args.workers)
     from hub.runtime.runner import run_forever
-    return run_forever(load_settings(args.config))
+    return run_forever(settings)
 
 
 def verify(args) -> int:
@@ -81,7 +85,11 @@ def adapters(args) -> int:
 
 
 def register(sub) -> None:
-    sub.add_parser("run", help="run the hub's workers (SIGTERM stops them gracefully)").set_defaults(func=run)
+    r = sub.add_parser("run", help="run the hub's workers (SIGTERM stops them gracefully)")
+    r.add_argument("--workers", type=int, default=1,
+                   help="worker processes under this one (default 1: this process is the worker); they share "
+                        "the sources and partitions with each other and with other `tongban run` elsewhere")
+    r.set_defaults(func=run)
     v = sub.add_parser("verify", help="reconcile the legacy simulators with the destination simulators")
     v.add_argument("--json", action="store_true")
     v.set_defaults(func=verify)

@@ -30,7 +30,7 @@ log = logging.getLogger("tongban.allotment")
 
 class Allotment:
     def __init__(self, store, *, beat_seconds: float = 1.0, fresh_seconds: float = 3.0, patience: int = 2,
-                 steady_seconds: float = 3.0, cooldown_seconds: float = 8.0, worker: str | None = None):
+                 steady_seconds: float = 3.0, cooldown_seconds: float = 3.0, worker: str | None = None):
         self.store = store
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{int(time.time() * 1000)}"
         self.started_at = datetime.now(timezone.utc)

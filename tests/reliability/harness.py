@@ -52,9 +52,9 @@ class Worker:
     """One `tongban run` process with exactly these settings (tests/conftest.hub_env); its
     stderr goes to a file, kept for a failure's report."""
 
-    def __init__(self, settings: dict, log_dir: Path, n: int):
+    def __init__(self, settings: dict, log_dir: Path, n: int, args: tuple[str, ...] = ()):
         self.log = log_dir / f"worker-{n}.log"
-        self.proc = subprocess.Popen([sys.executable, "-m", "hub.cli.main", "run"], cwd=ROOT,
+        self.proc = subprocess.Popen([sys.executable, "-m", "hub.cli.main", "run", *args], cwd=ROOT,
                                      env=hub_env(settings), stdout=subprocess.DEVNULL,
                                      stderr=open(self.log, "wb"), start_new_session=True)
 

@@ -99,3 +99,50 @@ def _read(path: str) -> str:
 
 def rabbitmqctl(*args: str) -> None:
     subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=120)
+
+
+class SimProcess:
+    """Simulators in a child process (`python -m sims --only NAME`), on free ports, so that
+    their server threads do not share this process's GIL. A context manager: `.urls`."""
+
+    def __init__(self, *names: str):
+        self.names = names
+
+    def __enter__(self) -> "SimProcess":
+        import json as _json
+        import sys
+        env = dict(os.environ)
+        for name in self.names:
+            env[f"TONGBAN_SIM_{name.upper()}_PORT"] = "0"   # 0: an ephemeral port
+        args = [sys.executable, "-m", "sims"] + [a for n in self.names for a in ("--only", n)]
+        self.proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"simulators {self.names} did not start (exit {self.proc.wait()})")
+        self.urls = _json.loads(line)["urls"]
+        return self
+
+    def cpu(self) -> float:
+        """utime+stime of the simulator process, seconds."""
+        fields = _read(f"/proc/{self.proc.pid}/stat").rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK") if fields else float("nan")
+
+    def __exit__(self, *exc) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def envelopes(records, mappings) -> list[tuple[bytes, "MessageMeta", str]]:
+    """(body, meta, routing key) of every canonical message the records make, as the
+    delivery worker hands them to a destination (hub.runtime.hold.meta_of's fields)."""
+    from hub.delivery import MessageMeta
+    out = []
+    for rec in records:
+        for env in mappings.apply(SYSTEM, rec.data):
+            meta = MessageMeta(str(env.message_id), env.kind, env.case_no, env.sequence, DEPARTMENT, "old")
+            out.append((env.model_dump_json().encode("utf-8"), meta, env.routing_key))
+    return out

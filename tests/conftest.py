@@ -140,3 +140,21 @@ def slot_headers(case_no: str) -> dict:
     from hub import bus
     from hub.routing.partitions import slot_of
     return {bus.names.H_CASE_NO: case_no, bus.names.H_SLOT: str(slot_of(case_no))}
+
+
+def publish_applications(broker_url: str, department: str, messages, times: int = 1) -> None:
+    """Publish platform applications (body, message id) to tongban.commands as the hub's
+    own publisher does: with the case number and its partition slot, `times` over."""
+    import json as _json
+    from hub import bus
+    conn = bus.connect(broker_url)
+    pub = bus.ConfirmingPublisher(conn)
+    try:
+        for _ in range(times):
+            for body, mid in messages:
+                pub.publish(body, bus.names.COMMANDS, f"{department}.application.submitted", message_id=mid,
+                            headers=slot_headers(_json.loads(body)["case_no"]))
+        pub.flush()
+    finally:
+        pub.close()
+        conn.release()

@@ -14,14 +14,13 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from hub import bus
 from hub.model import Applicant, Application, Envelope, SHANGHAI, Source, message_id
 from hub.model.envelope import now
 from hub.ops.verify import verify
 from hub.runtime.runner import Hub
 from hub.store import Store
 from sims.housing_schema import SPGL_TABLES, TABLES
-from tests.conftest import wait_until
+from tests.conftest import publish_applications, wait_until
 from tests.housing_dbs import KINDS, spgl_database
 
 # The department's own code table, written out here rather than read from the mapping.
@@ -225,17 +224,9 @@ def _application(no: str, mid: uuid.UUID) -> bytes:
 def test_application_inserted_once_and_its_receipt_reaches_the_platform(hs, sims):
     no = f"WB{uuid.uuid4().hex[:12].upper()}"
     mid = message_id("platform-applications", "platform.application", no, "1")
-    conn = bus.connect(hs["broker_url"])
-    pub = bus.ConfirmingPublisher(conn)
-    try:
-        # The same message twice (the ledger skips it), and a re-submission under a new message
-        # id (the 前置库's unique SQBH refuses it: the sink reports "duplicate").
-        for m in (mid, mid, uuid.uuid4()):
-            pub.publish(_application(no, m), bus.names.COMMANDS, "housing.application.submitted", message_id=str(m))
-        pub.flush()
-    finally:
-        pub.close()
-        conn.release()
+    # The same message twice (the ledger skips it), and a re-submission under a new message
+    # id (the 前置库's unique SQBH refuses it: the sink reports "duplicate").
+    publish_applications(hs["broker_url"], "housing", [(_application(no, m), str(m)) for m in (mid, mid, uuid.uuid4())])
     store, receipt = run(hs, lambda store, hub: next((i for i in received(sims, "platform") if i["case_no"] == no),
                                                      None), what="the receipt at the platform")
     apps = requests.get(sims.urls["housing"] + "/_admin/applications", timeout=10).json()["items"]

@@ -24,7 +24,7 @@ from hub.model.envelope import now
 from hub.ops.verify import verify
 from hub.runtime.runner import Hub, declare_topology
 from hub.store import Store
-from tests.conftest import wait_until
+from tests.conftest import publish_applications, wait_until
 
 STEPS = {"101": "submitted", "102": "accepted", "103": "rejected", "104": "supplement_requested",
          "105": "supplemented", "201": "in_review", "301": "decided", "302": "decided",
@@ -236,16 +236,7 @@ COMPANY = {"kind": "organisation", "name": "杭州恒达置业有限公司", "id
 
 
 def _publish_twice(settings, envelopes) -> None:
-    conn = bus.connect(settings["broker_url"])
-    pub = bus.ConfirmingPublisher(conn)
-    try:
-        for _ in range(2):                     # the same applications twice: applied once
-            for body, mid in envelopes:
-                pub.publish(body, bus.names.COMMANDS, "land.application.submitted", message_id=mid)
-        pub.flush()
-    finally:
-        pub.close()
-        conn.release()
+    publish_applications(settings["broker_url"], "land", envelopes, times=2)   # the same twice: applied once
 
 
 def _check_receipts(sims, receipts: dict, apps: dict) -> None:

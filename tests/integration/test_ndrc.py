@@ -22,7 +22,7 @@ from hub.model.envelope import now
 from hub.ops.verify import verify
 from hub.runtime.runner import Hub, declare_topology
 from hub.store import Store
-from tests.conftest import wait_until
+from tests.conftest import publish_applications, wait_until
 
 STEP_TYPES = {"10": "submitted", "20": "accepted", "30": "in_review", "40": "decided", "50": "completed"}
 DOCUMENT_TYPES = {"000115001000": "项目核准批复", "000115002000": "项目备案通知书", "000115003000": "可行性研究报告批复"}
@@ -120,16 +120,7 @@ def _application(no: str, applicant: dict, **form) -> tuple[bytes, str]:
 
 
 def _publish_twice(settings, envelopes) -> None:
-    conn = bus.connect(settings["broker_url"])
-    pub = bus.ConfirmingPublisher(conn)
-    try:
-        for _ in range(2):
-            for body, mid in envelopes:
-                pub.publish(body, bus.names.COMMANDS, "ndrc.application.submitted", message_id=mid)
-        pub.flush()
-    finally:
-        pub.close()
-        conn.release()
+    publish_applications(settings["broker_url"], "ndrc", envelopes, times=2)   # the same twice: applied once
 
 
 COMPANY = {"kind": "organisation", "name": "杭州瑞博智能装备有限公司", "id_type": "uscc", "id_number": "91330106MA2KQ8R391"}

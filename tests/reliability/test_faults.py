@@ -145,7 +145,7 @@ def test_faults(broker_node, sims, tmp_path, capsys):  # noqa: F811
     # every loop lost the broker and came back.
     logs = "".join(w.log.read_text(errors="replace") for w in workers)
     assert store.get_breaker("platform")["opened_at"] is not None and "breaker platform half-open" in logs
-    assert "retry via tongban.retry.platform." in logs
+    assert "retry via tongban.delay.platform." in logs
     assert "CONNECTION_FORCED" in logs or "Connection reset" in logs
 
 

@@ -70,7 +70,9 @@ def test_failure_holds_the_case_parks_its_later_messages_and_a_drain_keeps_order
     batch = [msg("a1"), msg("b1", "C2"), msg("a2", seq=2), msg("a3", seq=3)]
     worker.handle(batch)
     assert dest.got == ["b1"] and all(d._message.acked for d in batch)
-    assert pub.sent[0][:2] == ("tongban.retry.platform.1s", "a1") and pub.sent[0][2][names.H_ATTEMPTS] == 1
+    # the retry copy goes to the delay exchange with its original routing key; the header picks the delay queue
+    assert pub.sent[0][:2] == ("commerce.case_event.x", "a1") and pub.sent[0][2][names.H_ATTEMPTS] == 1
+    assert pub.sent[0][2][names.H_DELAY] == names.retry_queue("platform", 1000) == "tongban.delay.platform.1s"
     assert [p["message_id"] for p in store.parked("platform", "C1")] == ["a2", "a3"]
     dest.failing.clear()
     worker.handle([msg("a4", seq=4), msg("a1", **pub.sent[0][2])])   # a4 arrives before the retry copy

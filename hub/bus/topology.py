@@ -128,11 +128,16 @@ def declare(conn: Connection, bindings: list[Binding],
         dlx = Exchange(names.DLX, type="topic", durable=True, channel=channel)
         dlx.declare()
         unrouted = Exchange(names.UNROUTED, type="fanout", durable=True, channel=channel, no_declare=True)
-        Queue(names.DEAD_QUEUE, exchange=dlx, routing_key="#", durable=True, channel=channel).declare()
-        Queue(names.UNROUTED_QUEUE, exchange=unrouted, durable=True, channel=channel).declare()
+        # The queues that keep what could not be delivered are of the work queues' type: on
+        # a cluster, a classic tongban.dead lives on one node, and while that node is down
+        # the broker confirms a dead letter routed to it and drops it (invariant 3).
+        kept = queue_arguments(queue_type)
+        Queue(names.DEAD_QUEUE, exchange=dlx, routing_key="#", durable=True, channel=channel,
+              queue_arguments=kept).declare()
+        Queue(names.UNROUTED_QUEUE, exchange=unrouted, durable=True, channel=channel, queue_arguments=kept).declare()
         compare = Exchange(names.COMPARE, type="fanout", durable=True, channel=channel)
         compare.declare()
-        Queue(names.COMPARE_QUEUE, exchange=compare, durable=True, channel=channel).declare()
+        Queue(names.COMPARE_QUEUE, exchange=compare, durable=True, channel=channel, queue_arguments=kept).declare()
 
         declared, retries = [], []
         for destination in sorted({b.destination for b in bindings}):

@@ -5,33 +5,18 @@ The RabbitMQ management API gives rates and consumer counts when the plugin is o
 without it, a passive declare still gives depths, so status never depends on it."""
 from __future__ import annotations
 
-from urllib.parse import quote, urlsplit
-
-import requests
-
 from hub import bus
+from hub.bus.inventory import management_queues
 
 QUEUES_OF_INTEREST = ("tongban.",)
 
 
-def management_url(broker_url: str) -> tuple[str, tuple[str, str], str]:
-    parts = urlsplit(broker_url)
-    vhost = parts.path[1:] if parts.path not in ("", "/") else "/"
-    vhost = "/" if vhost == "/" else vhost
-    return (f"http://{parts.hostname or '127.0.0.1'}:15672", (parts.username or "guest", parts.password or "guest"),
-            quote(vhost, safe=""))
-
-
 def queues_from_management(broker_url: str) -> list[dict] | None:
-    base, auth, vhost = management_url(broker_url)
-    try:
-        resp = requests.get(f"{base}/api/queues/{vhost}", auth=auth, timeout=3)
-    except requests.RequestException:
-        return None
-    if resp.status_code != 200:
+    listed = management_queues(broker_url)
+    if listed is None:
         return None
     out = []
-    for q in resp.json():
+    for q in listed:
         if not q["name"].startswith(QUEUES_OF_INTEREST) or q["name"].startswith("tongban.lock."):
             continue   # lock queues (which process holds a delivery queue) carry no messages
         stats = q.get("message_stats") or {}

@@ -161,7 +161,7 @@ class ConsumerLoop:
         self._ticked = keep_alive(self.pub_conn, self._ticked)
         role = self.role() if self.exclusive else ACTIVE
         if role == GONE:
-            raise Finished(f"{self.queue} belongs to no live layout")
+            self._finish(f"{self.queue} belongs to no live layout")
         if role == WAITING:
             self._idle(1.0)          # an older layout of this destination still drains
             return 0
@@ -214,7 +214,13 @@ class ConsumerLoop:
     def _drained(self):
         if self.on_drained is not None:
             self.on_drained(self.conn)
-        raise Finished(f"{self.queue} drained")
+        self._finish(f"{self.queue} drained")
+
+    def _finish(self, why: str):
+        # A queue that is gone counts no more in its group's share (ceil(U/W)): the new
+        # layout's partitions then spread as if the old ones had never been.
+        self.allot.unregister(self.group, self.queue)
+        raise Finished(why)
 
     def _idle(self, seconds: float) -> None:
         # Reading the socket while waiting keeps the connection's heartbeats going.

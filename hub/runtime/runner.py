@@ -13,6 +13,7 @@ from hub import bus, delivery
 from hub.adapter import registry
 from hub.mapping import MappingSet
 from hub.ops.catalog import CatalogueCheck
+from hub.bus.inventory import management_queues
 from hub.routing import load_routes
 from hub.routing.partitions import configured_partitions
 from hub.runtime.allotment import Allotment
@@ -72,11 +73,16 @@ def declare_topology(settings: dict, store: Store | None = None) -> list[str]:
     conn = bus.connect(settings["broker_url"])
     try:
         binds = bindings(settings)
+        known = store.layouts()
+        listed = None if all(d in known for d in {b.destination for b in binds}) else \
+            management_queues(settings["broker_url"])
         layouts = {}
         for dest in sorted({b.destination for b in binds}):
             layouts[dest] = store.init_layout(dest, configured_partitions(settings, dest), "config",
                                               "first start: partitions from the settings")
             _adopt_single_queue(conn, store, settings, dest, [b for b in binds if b.destination == dest])
+            if dest not in known:
+                _adopt_unknown_layouts(conn, store, settings, dest, layouts[dest], listed)
         return bus.declare(conn, binds, retry_delays_ms(settings), layouts=layouts,
                            queue_type=queue_type(settings))
     finally:
@@ -100,6 +106,25 @@ def _adopt_single_queue(conn, store: Store, settings: dict, dest: str, binds: li
     if 0 not in store.layouts().get(dest, {}).get("draining", []):
         store.add_draining(dest, 0, "upgrade", "the single queue of before partitions drains first")
         log.info("%s: the single queue %s drains before the partitions start", dest, legacy)
+
+
+def _adopt_unknown_layouts(conn, store: Store, settings: dict, dest: str, active: int, listed) -> None:
+    """A store that is new to a broker which already has other layouts of `dest` (the store
+    was moved, say from SQLite to PostgreSQL, after a `tongban partitions set`): those
+    layouts would stay bound, each message copied into queues nobody works. They are
+    unbound and drain first, as after a change of P; their messages are not lost."""
+    stale = sorted(bus.inventory.partition_layouts_found(conn, settings["broker_url"], dest, listed) - {active})
+    if not stale:
+        return
+    channel = conn.channel()
+    try:
+        for p in stale:
+            bus.unbind_partitions(channel, dest, p)
+            store.add_draining(dest, p, "adopted", "found on the broker, unknown to this store: drains first")
+            log.warning("%s: a layout of %d partition(s) found on the broker drains before the %d start",
+                        dest, p, active)
+    finally:
+        channel.close()
 
 
 def queue_type(settings: dict) -> str:

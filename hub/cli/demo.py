@@ -11,7 +11,9 @@ import time
 import requests
 
 from hub import bus
-from hub.config import ROOT, load_settings, with_endpoints
+from hub.cli import demo_deploy
+from hub.config import load_settings, with_endpoints
+from hub.mapping import MappingSet
 from hub.ops.catalog import sync as catalog_sync
 from hub.ops.verify import verify
 from hub.runtime.runner import Hub, declare_topology
@@ -99,29 +101,35 @@ def dualtrack_settled(store, settings: dict, compared: list[str]) -> dict | None
     return out if all(s["waiting"] == 0 and s["pairs"] > 0 for s in out.values()) else None
 
 
+def _workers_line(store) -> str:
+    live = store.live_workers(3.0)
+    held = [sum(1 for g in (w.get("holds") or {}).values() if g != "sources") for w in live]
+    return f"  workers {len(live)} (partitions held {'+'.join(map(str, held)) or '-'})"
+
+
 def run_demo(cases: int, bad: int, timeout: float, settings: dict, out=sys.stderr, applications: int = 20,
-             dualtrack: bool = False) -> dict:
+             dualtrack: bool = False, workers: int = 1) -> dict:
     from sims.cluster import start_all
     started = time.monotonic()
-    db = ROOT / "var" / "demo.db"
-    db.parent.mkdir(exist_ok=True)
-    for suffix in ("", "-wal", "-shm"):
-        db.with_name(db.name + suffix).unlink(missing_ok=True)
+    db_url = demo_deploy.store_url(workers)
     cluster = start_all(host="127.0.0.1", ports=0)
     hub = None
     try:
-        settings = with_endpoints(dict(settings, db_url=f"sqlite:///{db}"), cluster.endpoints)
+        settings = with_endpoints(dict(settings, db_url=db_url), cluster.endpoints)
         compared = dualtrack_setup(settings, cluster.urls) if dualtrack else []
         fresh_queues(settings)
         store = Store.open(settings["db_url"])
         catalog_sync(settings, store)
         load_everything(settings, cases, bad, applications, include_new=dualtrack)
-        hub = Hub(settings, store=store).start()
+        mappings = MappingSet.load(settings["mappings_dir"])
+        hub = Hub(settings, store=store).start() if workers == 1 else demo_deploy.WorkerProcesses(settings, workers)
+        print(f"store: {db_url.split('?')[0].split('@')[-1]}; hub: {workers} worker process(es)", file=out, flush=True)
         report = None
         while time.monotonic() - started < timeout:
             time.sleep(1.0)
-            report = verify(settings, store, hub.mappings)
-            print(_progress(report, time.monotonic() - started), file=out, flush=True)
+            report = verify(settings, store, mappings)
+            print(_progress(report, time.monotonic() - started) + (_workers_line(store) if workers > 1 else ""),
+                  file=out, flush=True)
             if report["ok"] and report["dead_letters"] >= report["unmappable_records"]:
                 if not compared:
                     break
@@ -130,6 +138,7 @@ def run_demo(cases: int, bad: int, timeout: float, settings: dict, out=sys.stder
                     report["dualtrack"] = summaries
                     break
         report["seconds"] = round(time.monotonic() - started, 2)
+        report["workers"] = workers
         return report
     finally:
         if hub is not None:
@@ -140,7 +149,7 @@ def run_demo(cases: int, bad: int, timeout: float, settings: dict, out=sys.stder
 def demo(args) -> int:
     settings = load_settings(args.config)
     report = run_demo(args.cases, args.bad, args.timeout, settings, applications=args.applications,
-                      dualtrack=args.dualtrack)
+                      dualtrack=args.dualtrack, workers=args.workers)
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
     else:
@@ -158,5 +167,7 @@ def register(sub) -> None:
     d.add_argument("--timeout", type=float, default=300)
     d.add_argument("--dualtrack", action="store_true",
                    help="run the departments that have a new copy in shadow mode, two of them drifting")
+    d.add_argument("--workers", type=int, default=1,
+                   help="hub worker processes (`tongban run --workers N`); more than one uses PostgreSQL if it answers")
     d.add_argument("--json", action="store_true")
     d.set_defaults(func=demo)

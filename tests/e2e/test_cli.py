@@ -43,6 +43,29 @@ def test_demo_json_summary(broker_url):
     assert "[" in result.stderr and "southbound 8/8 receipts 8" in result.stderr  # live progress
 
 
+def test_demo_with_two_worker_processes_on_postgresql(broker_url):
+    schema = f"t_demo_{os.getpid()}"
+    env = dict(os.environ, TONGBAN_BROKER_URL=broker_url, TONGBAN_DEMO_PG_SCHEMA=schema)
+    try:
+        result = tongban("demo", "--cases", "20", "--bad", "1", "--applications", "6", "--workers", "2", "--json",
+                         env=env)
+    finally:
+        import sqlalchemy as sa
+        from tests.conftest import PG_URL
+        admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+        with admin.connect() as conn:
+            conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        admin.dispose()
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout)
+    assert report["ok"] and report["workers"] == 2
+    for dest in report["destinations"].values():
+        assert dest["delivered"] == dest["expected"] > 0 and dest["duplicates"] == dest["out_of_order"] == 0
+    assert report["southbound"]["receipts"] == 6
+    assert "store: 127.0.0.1:5432/test; hub: 2 worker process(es)" in result.stderr
+    assert "workers 2 (partitions held" in result.stderr, result.stderr[-2000:]
+
+
 def test_pieces_run_alone_sims_load_run_verify_status(broker_url, tmp_path):
     ports = {n: _free_port() for n in ("commerce", "platform", "province")}
     env = dict(os.environ, TONGBAN_BROKER_URL=broker_url, TONGBAN_DB_URL=f"sqlite:///{tmp_path}/cli.db",

@@ -1,0 +1,84 @@
+"""How the demo deploys the hub: in this process (one worker, SQLite, the embedded default),
+or as `tongban run --workers N` beside it (N processes sharing the partitions, as in
+production), on PostgreSQL when it answers: a store shared by several processes belongs
+there (SQLite serialises every writer; it stays the fallback, with a warning)."""
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import yaml
+
+from hub.config import ROOT
+
+log = logging.getLogger("tongban.demo")
+
+DEMO_PG_URL = os.environ.get("TONGBAN_DEMO_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+DEMO_SCHEMA = os.environ.get("TONGBAN_DEMO_PG_SCHEMA", "tongban_demo")
+
+
+def sqlite_url() -> str:
+    db = ROOT / "var" / "demo.db"
+    db.parent.mkdir(exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        db.with_name(db.name + suffix).unlink(missing_ok=True)
+    return f"sqlite:///{db}"
+
+
+def postgres_url() -> str | None:
+    """A fresh schema of its own in the demo's PostgreSQL, or None if it does not answer."""
+    import sqlalchemy as sa
+    try:
+        admin = sa.create_engine(DEMO_PG_URL, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool,
+                                 connect_args={"connect_timeout": 3})
+        with admin.connect() as conn:
+            conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {DEMO_SCHEMA} CASCADE"))
+            conn.execute(sa.text(f"CREATE SCHEMA {DEMO_SCHEMA}"))
+        admin.dispose()
+    except Exception as exc:  # no PostgreSQL here: the caller falls back to SQLite
+        log.warning("PostgreSQL at %s does not answer (%s)", DEMO_PG_URL.split("@")[-1], exc.__class__.__name__)
+        return None
+    return sa.make_url(DEMO_PG_URL).update_query_dict(
+        {"options": f"-csearch_path={DEMO_SCHEMA}"}).render_as_string(hide_password=False)
+
+
+def store_url(workers: int) -> str:
+    if workers > 1:
+        url = postgres_url()
+        if url:
+            return url
+        log.warning("%d workers on a SQLite store: it works on one machine, slower", workers)
+    return sqlite_url()
+
+
+class WorkerProcesses:
+    """`tongban run --workers N` with exactly the demo's settings (a file of their own), its
+    log in var/demo-hub.log."""
+
+    def __init__(self, settings: dict, workers: int):
+        fd, self.config = tempfile.mkstemp(prefix="tongban-demo-", suffix=".yaml")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            yaml.safe_dump(settings, fh, allow_unicode=True)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TONGBAN")}   # all in the file
+        env["TONGBAN_CONFIG"] = self.config
+        self.log_path = Path(ROOT / "var" / "demo-hub.log")
+        self.proc = subprocess.Popen([sys.executable, "-m", "hub.cli.main", "run", "--workers", str(workers)],
+                                     cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                     stderr=open(self.log_path, "wb"))
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def shutdown(self, timeout: float = 90.0) -> None:
+        if self.alive():
+            self.proc.terminate()     # SIGTERM: each worker finishes its batch
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        Path(self.config).unlink(missing_ok=True)

@@ -43,6 +43,30 @@ def make_records(cases: int, seed: int = SEED) -> list[RawRecord]:
     return records
 
 
+def iter_records(cases: int, part: int = 0, parts: int = 1, seed: int = SEED):
+    """The records of make_records' kind, made CHUNK cases at a time, for a backlog too big
+    to hold in memory: chunk k (cases k*CHUNK...) belongs to part k % parts, so `parts`
+    processes make disjoint sets of cases. Case numbers and record keys are unique over all
+    parts (serial and eventId offset by the chunk's first case). Yields lists of records."""
+    base, stamp = datetime(2026, 3, 2, 8, 30), datetime(2026, 6, 1, 9, 0)
+    for k, start in enumerate(range(0, cases, CHUNK)):
+        if k % parts != part:
+            continue
+        factory = CaseFactory(random.Random(seed + start), start=base + timedelta(days=30 * k))
+        factory.serial = 310000 + start
+        events: list[dict] = []
+        for _ in range(min(CHUNK, cases - start)):
+            events += factory.case()[1]
+        events.sort(key=lambda e: (e["_at"], e["stepNo"]))
+        chunk = []
+        for i, event in enumerate(events, start * 10 + 1):   # < 10 events a case
+            del event["_at"]
+            item = {"eventId": i, **event,
+                    "updatedAt": (stamp + timedelta(microseconds=i)).isoformat(timespec="microseconds")}
+            chunk.append(RawRecord(key=str(i), data=item, raw=json.dumps(item, ensure_ascii=False)))
+        yield chunk
+
+
 def load_mappings() -> MappingSet:
     return MappingSet.load(ROOT / "mappings")
 
@@ -79,10 +103,25 @@ def machine_cpu() -> float:
     return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
 
 
+def broker_pid(port: int = 5672) -> int | None:
+    """The beam.smp listening on `port` (a machine may run other RabbitMQ nodes, e.g. a test
+    cluster); the first beam.smp when that cannot be told (no psutil); None if not local."""
+    beams = [int(d) for d in os.listdir("/proc") if d.isdigit() and _read(f"/proc/{d}/comm").strip() == "beam.smp"]
+    try:
+        import psutil
+        for c in psutil.net_connections(kind="tcp"):
+            if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port and c.pid in beams:
+                return c.pid
+    except Exception:  # no psutil, or not allowed to list sockets: fall back to the first
+        pass
+    return beams[0] if beams else None
+
+
 def broker_cpu(_pid=[]) -> float:
-    """utime+stime of the broker (beam.smp) in seconds, from /proc; nan if not local."""
+    """utime+stime of the broker (beam.smp on 5672) in seconds, from /proc; nan if not local."""
     if not _pid:
-        _pid += [d for d in os.listdir("/proc") if d.isdigit() and _read(f"/proc/{d}/comm").strip() == "beam.smp"]
+        pid = broker_pid()
+        _pid += [pid] if pid else []
     if not _pid:
         return float("nan")
     fields = _read(f"/proc/{_pid[0]}/stat").rsplit(")", 1)[1].split()

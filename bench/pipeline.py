@@ -1,309 +1,346 @@
-"""End-to-end throughput of the hub pipeline, next to a raw pika baseline on the same broker.
+"""Issue 9's benchmark in one command and one run: the hub as deployed, next to its baselines
+on the same broker, plus latency at a fixed rate and worker memory under a backlog.
 
-    .venv/bin/python bench/pipeline.py [--messages 20000] [--runs 3] [--mode threads,processes,staged]
+    .venv/bin/python bench/pipeline.py [--messages 12000] [--runs 3] [--workers 1,2] [--backlog 100000]
+    .venv/bin/python bench/pipeline.py --quick          # smoke run, under a minute
 
-Pipeline: seeded legacy records (CaseFactory) -> in-memory Source -> SourceWorker (map,
-validate, publish with pipelined confirms, message log + checkpoint in a SQLite Store) ->
-tongban.events, routed by the broker per config/routes.yaml -> one ConsumerLoop per
-destination (BatchConsumer + DeliveryWorker, ledger, ack) -> an in-process destination.
-`threads` runs everything in one process, as `tongban run` does (the true picture of the
-hub as deployed); `processes` gives the source and each destination a process of its own.
-Raw: see raw_pika.py. Everything runs in a throw-away vhost, deleted at the end.
---messages counts canonical messages published; each case makes 3 records, 4 messages
-and 5 deliveries (3 to platform, 2 to province)."""
+Parts, each in the throw-away vhost this program makes and deletes:
+- hub/<N>w: the default deployment, N hub worker processes (hubworkers.Deployment: real
+  `hub.runtime.runner.Hub`s, as `tongban run --workers N` starts them) reading seeded
+  records from gated in-memory sources and delivering to counting destinations, with a
+  fresh store (a PostgreSQL schema when PostgreSQL answers, else SQLite);
+- raw pika: raw_pika.py, durable publish (pipelined confirms) + consume (acks), no hub code;
+- faststream: peers/faststream_pipeline.py, the same map+validate+publish+consume written
+  with FastStream (aio-pika) and pydantic, tuned (1,000 in flight, prefetch 100, logging off);
+- latency: the hub with the most workers asked for, records released at --latency-rate per
+  second; p50/p99 from a record's read by the source to the destination accepting each of
+  its deliveries;
+- backlog: --backlog messages published by real SourceWorkers with no delivery running,
+  then the hub's workers drain them while their RSS is sampled (psutil).
+Every run checks that nothing was lost (queues empty, message log and ledger complete)
+and fails instead of printing a rate. The last line is the BENCH line of issue 9."""
 from __future__ import annotations
 
 import argparse
 import logging
-import multiprocessing as mp
+import math
 import os
-import shutil
+import signal
 import statistics
+import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
 from pathlib import Path
-from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent / "peers"))
+import hubworkers  # noqa: E402
 import raw_pika  # noqa: E402
-from benchlib import (DEPARTMENT, ROOT, SYSTEM, ListSource, broker_cpu, load_mappings, machine_cpu,  # noqa: E402
-                      make_records, rabbitmqctl, topic_match)
+from benchlib import (ROOT, SYSTEM, broker_cpu, load_mappings, machine_cpu, make_records,  # noqa: E402
+                      rabbitmqctl, topic_match)
 
-from hub import bus  # noqa: E402
-from hub.runtime.loops import ConsumerLoop, delivery_factory  # noqa: E402
 from hub.routing import load_routes  # noqa: E402
-from hub.runtime.source_worker import SourceWorker  # noqa: E402
-from hub.store import Store  # noqa: E402
 
-try:
-    from hub.runtime.runner import bindings  # noqa: E402
-except ImportError:  # the runner pulls in every part of the hub; keep the bench usable while one is mid-edit
-    def bindings(settings: dict) -> list[bus.Binding]:  # the same as hub.runtime.runner.bindings
-        return [bus.Binding(r.destination, p) for r in load_routes(settings["routes_file"]) for p in r.patterns()]
-try:  # the post-mapping catalogue check `tongban run` applies (empty catalogue: a set lookup per envelope)
-    from hub.ops.catalog import CatalogueCheck  # noqa: E402
-except ImportError:
-    CatalogueCheck = None
+HERE = Path(__file__).resolve().parent
 
 
-class CountingDestination:
-    def __init__(self, name: str):
-        self.name, self.count = name, 0
-
-    def send(self, body: bytes, meta) -> str:
-        self.count += 1
-        return "accepted"
-
-    def close(self) -> None:
-        pass
+def route_binds() -> list[tuple[str, str]]:
+    return [(r.destination, p) for r in load_routes(ROOT / "config" / "routes.yaml") for p in r.patterns()]
 
 
-def premap(ms, records, binds) -> tuple[Counter, float, bytes]:
-    """Deliveries expected per destination, mean envelope size, one sample body."""
-    expected, sizes, sample = Counter(), [], b""
+def premap(ms, records, binds) -> tuple[Counter, int, float, bytes]:
+    """Deliveries expected per destination, messages, mean envelope size, one sample body."""
+    expected, sizes, sample, dests_of = Counter(), [], b"", {}
     for rec in records:
         for env in ms.apply(SYSTEM, rec.data):
             body = env.model_dump_json().encode("utf-8")
             sizes.append(len(body))
             sample = sample or body
-            for dest in {b.destination for b in binds if topic_match(b.pattern, env.routing_key)}:
+            key = env.routing_key
+            if key not in dests_of:
+                dests_of[key] = {d for d, p in binds if topic_match(p, key)}
+            for dest in dests_of[key]:
                 expected[dest] += 1
-    return expected, statistics.fmean(sizes), sample
+    return expected, len(sizes), statistics.fmean(sizes), sample
 
 
-# --- the hub's roles: each sets up, waits at the barrier, works, reports ----------------------
+class Spy:
+    """py-spy record on each pid (needs ptrace) until stop(); raw collapsed stacks."""
 
-def source_role(ctx, store, sync, report) -> None:
-    conn = bus.connect(ctx.url)
-    publisher = bus.ConfirmingPublisher(conn)
-    worker = SourceWorker(name=f"{DEPARTMENT}:old", department=DEPARTMENT, system=SYSTEM, track="old",
-                          source=ListSource(ctx.records), mappings=ctx.mappings, publisher=publisher,
-                          store=store, page_size=ctx.page_size,
-                          **({"check": CatalogueCheck(store)} if CatalogueCheck else {}))
-    sync()
-    start, cpu0 = time.monotonic(), ctx.cpu()
-    pages = records = published = 0
-    while True:
-        r = worker.poll_once()
-        pages, records, published = pages + 1, records + r.records, published + r.published
-        if not r.has_more:
-            break
-    report({"role": "source", "start": start, "end": time.monotonic(), "cpu": ctx.cpu() - cpu0,
-            "pages": pages, "records": records, "published": published})
-    publisher.close()
-    conn.release()
+    def __init__(self, pids: list[int], out: Path, rate: int = 100):
+        self.files, self.procs = [], []
+        out.mkdir(parents=True, exist_ok=True)
+        exe = Path(sys.executable).with_name("py-spy")
+        for pid in pids:
+            f = out / f"{pid}.txt"
+            self.files.append(f)
+            self.procs.append(subprocess.Popen([str(exe), "record", "--pid", str(pid), "--rate", str(rate),
+                                                "--format", "raw", "--nonblocking", "-o", str(f)],
+                                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
+        time.sleep(1.0)
+        dead = [p.stderr.read().decode(errors="replace").strip() for p in self.procs if p.poll() is not None]
+        if dead:
+            raise RuntimeError(f"py-spy could not attach: {dead[0]}")
 
-
-def destination_role(ctx, dest, store, sync, report) -> None:
-    loop = ConsumerLoop(queue=bus.names.destination_queue(dest), broker_url=ctx.url, prefetch=ctx.prefetch,
-                        batch_size=ctx.batch, handler_factory=delivery_factory(CountingDestination(dest), store))
-    sizes, handle = [], loop.consumer.handler
-    loop.consumer.handler = lambda batch: (sizes.append(len(batch)), handle(batch))
-    sync()
-    start, cpu0 = time.monotonic(), ctx.cpu()
-    while loop.handler.delivered < ctx.expected[dest] and time.monotonic() - start < ctx.timeout:
-        loop.step()
-    report({"role": dest, "start": start, "end": time.monotonic(), "cpu": ctx.cpu() - cpu0,
-            "delivered": loop.handler.delivered, "batches": len(sizes)})
-    loop.close()
+    def stop(self) -> list[Path]:
+        for p in self.procs:
+            p.send_signal(signal.SIGINT)
+        for p in self.procs:
+            try:
+                p.wait(30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        return [f for f in self.files if f.exists()]
 
 
-def _guard(fn, args, barrier, report):
-    try:
-        fn(*args, barrier.wait, report)
-    except BaseException as exc:  # a dead role must not leave the others waiting at the barrier
-        barrier.abort()
-        report({"role": fn.__name__, "error": repr(exc)})
+# --- the parts -----------------------------------------------------------------------------------
+
+def deployment(args, url: str, **kw) -> hubworkers.Deployment:
+    return hubworkers.Deployment(url, sources=args.sources, partitions=args.partitions, store=args.store,
+                                 page_size=args.page_size, prefetch=args.prefetch, batch=args.batch, **kw)
 
 
-def run_pipeline(ctx, db_url: str, mode: str) -> dict:
-    if mode == "staged":  # source alone (queues fill up), then the destinations alone drain them
-        b0 = broker_cpu()
-        src = run_roles(ctx, db_url, "threads", [(source_role, ())])
-        b1 = broker_cpu()
-        dst = run_roles(ctx, db_url, "threads", [(destination_role, (d,)) for d in sorted(ctx.expected)])
-        return {**summarise(ctx, src + dst, staged=True), "broker_split": (b1 - b0, broker_cpu() - b1)}
-    return summarise(ctx, run_roles(ctx, db_url, mode, [(source_role, ())] +
-                                    [(destination_role, (d,)) for d in sorted(ctx.expected)]))
+def run_hub(args, ctx, workers: int, spy_dir: Path | None = None) -> dict:
+    total = sum(ctx["expected"].values())
+    with deployment(args, ctx["url"], cases=ctx["cases"]) as d:
+        pids = d.start(workers)
+        spy = Spy(pids, spy_dir) if spy_dir else None
+        cpu0 = [hubworkers.proc_cpu(p) for p in pids]
+        b0, m0 = broker_cpu(), machine_cpu()
+        d.go()
+        elapsed = d.wait_delivered(total, args.timeout)
+        cpu = [hubworkers.proc_cpu(p) - c for p, c in zip(pids, cpu0)]
+        b, m = broker_cpu() - b0, machine_cpu() - m0
+        files = spy.stop() if spy else []
+        d.stop()
+        d.check_after(ctx["expected"], ctx["messages"])
+        kind = d.kind
+    return {"elapsed": elapsed, "delivered": total, "published": ctx["messages"], "records": len(ctx["records"]),
+            "cpu": sum(cpu), "cpu_each": cpu, "broker_cpu": b, "other_cpu": m - b - sum(cpu), "store": kind,
+            "spy": files}
 
 
-def run_roles(ctx, db_url: str, mode: str, roles: list) -> list[dict]:
-    Store.open(db_url).close()  # migrate once, before any role opens it
-    if mode == "threads":
-        ctx.cpu, store, results = time.thread_time, Store.open(db_url), []
-        barrier = threading.Barrier(len(roles))
-        workers = [threading.Thread(target=_guard, args=(fn, (ctx, *a, store), barrier, results.append))
-                   for fn, a in roles]
-    else:  # fork: the children inherit the records; each opens its own broker connections and Store
-        ctx.cpu, store, mpc = time.process_time, None, mp.get_context("fork")
-        barrier, queue = mpc.Barrier(len(roles)), mpc.Queue()
-        workers = [mpc.Process(target=_process_role, args=(fn, ctx, a, db_url, barrier, queue)) for fn, a in roles]
-    for w in workers:
-        w.start()
-    if mode != "threads":
-        results = [queue.get(timeout=ctx.timeout + 60) for _ in workers]
-    for w in workers:
-        w.join(ctx.timeout + 60)
-    if store is not None:
-        store.close()
-    errors = [r["error"] for r in results if "error" in r]
-    if errors:
-        raise RuntimeError(f"pipeline failed: {errors}")
-    return results
+def run_latency(args, url: str, workers: int, mappings, binds) -> dict:
+    rate, seconds = args.latency_rate, args.latency_seconds
+    cases = max(1, math.ceil(rate * seconds / 3))
+    records = make_records(cases)
+    expected, messages, _, _ = premap(mappings, records, binds)
+    total = sum(expected.values())
+    with deployment(args, url, cases=cases, rate=rate, latency=True) as d:
+        d.start(workers)
+        d.go()
+        elapsed = d.wait_delivered(total, seconds * 3 + args.timeout)
+        results = d.stop()
+        d.check_after(expected, messages)
+    reads, sends = {}, []
+    for r in results:
+        reads.update(r["reads"])
+        sends += r["sends"]
+    if len(sends) != total:
+        raise RuntimeError(f"latency run: {len(sends)} sends noted of {total}")
+    lat = sorted((t - reads[k]) * 1000 for k, t in sends)
+    span = max(reads.values()) - min(reads.values())
+    q = statistics.quantiles(lat, n=100, method="inclusive")
+    return {"p50": q[49], "p99": q[98], "max": lat[-1], "records": len(records), "deliveries": total,
+            "read_rate": (len(reads) - 1) / span if span > 0 else float("nan"), "elapsed": elapsed,
+            "workers": workers}
 
 
-def summarise(ctx, results: list[dict], staged: bool = False) -> dict:
-    by = {r["role"]: r for r in results}
-    src, dests = by["source"], [by[d] for d in sorted(ctx.expected)]
-    delivered = sum(d["delivered"] for d in dests)
-    if delivered != sum(ctx.expected.values()):
-        raise RuntimeError(f"delivered {delivered} of {sum(ctx.expected.values())} within {ctx.timeout}s")
-    start = min(r["start"] for r in results)
-    drain = max(d["end"] for d in dests) - min(d["start"] for d in dests)
-    return {"elapsed": (src["end"] - src["start"] + drain) if staged else max(d["end"] for d in dests) - start,
-            "drain_rate": delivered / drain, "records": src["records"],
-            "published": src["published"], "delivered": delivered,
-            "publish_rate": src["records"] / (src["end"] - src["start"]), "page": src["records"] / src["pages"],
-            "batch": {d["role"]: d["delivered"] / max(1, d["batches"]) for d in dests},
-            "cpu": sum(r["cpu"] for r in results), "cpu_source": src["cpu"], "source_wall": src["end"] - src["start"]}
+def run_backlog(args, url: str, workers: int) -> dict:
+    cases = max(1, math.ceil(args.backlog / 4))
+    with deployment(args, url, cases=0, deliver=False) as d:
+        t = time.monotonic()
+        filled = d.fill(cases, fillers=args.fillers)
+        fill_s = time.monotonic() - t
+        expected, total = filled["expected"], sum(filled["expected"].values())
+        print(f"  backlog: {filled['published']:,} messages ({total:,} deliveries) in the partition queues "
+              f"after {fill_s:.0f}s; draining with {workers} worker(s)", flush=True)
+        d.deliver = True
+        samples, stop = [], threading.Event()
+        pids = d.start(workers, timeout=300)
+        import psutil
+        procs = [psutil.Process(p) for p in pids]
+
+        def sample():
+            while not stop.is_set():
+                try:
+                    samples.append((time.monotonic(), d.counter.value, [p.memory_info().rss / 2**20 for p in procs]))
+                except psutil.Error:
+                    return
+                stop.wait(0.5)
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        d.go()
+        elapsed = d.wait_delivered(total, args.backlog_timeout)
+        stop.set()
+        sampler.join()
+        d.stop()
+        d.check_after(expected, filled["published"])
+    # RSS at 10%, 25%, 50%, 75% and 100% of the deliveries, per worker; flat if after the
+    # first 10% (the loops built, the store's pools filled) it grows by at most 16 MB or 10%
+    marks = {}
+    for frac in (0.1, 0.25, 0.5, 0.75, 1.0):
+        s = next((s for s in samples if s[1] >= frac * total), samples[-1])
+        marks[frac] = s[2]
+    after = [s[2] for s in samples if s[1] >= 0.1 * total] or [samples[-1][2]]
+    peak = [max(r[i] for r in after) for i in range(len(pids))]
+    growth = [pk - m for pk, m in zip(peak, marks[0.1])]
+    flat = all(g <= max(16.0, 0.1 * m) for g, m in zip(growth, marks[0.1]))
+    return {"messages": filled["published"], "deliveries": total, "fill_s": fill_s, "elapsed": elapsed,
+            "rate": total / elapsed, "rss_max": max(max(s[2]) for s in samples), "marks": marks,
+            "growth": growth, "flat": flat, "workers": workers, "samples": len(samples)}
 
 
-def _process_role(fn, ctx, args, db_url, barrier, queue):
-    store = Store.open(db_url)
-    try:
-        _guard(fn, (ctx, *args, store), barrier, queue.put)
-    finally:
-        store.close()
-
-
-def check_after(ctx, db_url: str, result: dict) -> None:
-    """Every queue drained, every message logged, every delivery in the ledger."""
-    conn = bus.connect(ctx.url)
-    try:
-        left = {q: bus.queue_depth(conn, q)[0] for q in ctx.queues + [bus.names.DEAD_QUEUE, bus.names.UNROUTED_QUEUE]}
-    finally:
-        conn.release()
-    with Store.open(db_url) as store:
-        counts = store.counts()
-    problems = [f"{q}: {n} left" for q, n in left.items() if n]
-    if counts["messages"] != result["published"]:
-        problems.append(f"message log has {counts['messages']} of {result['published']}")
-    if counts["deliveries"] != dict(ctx.expected):
-        problems.append(f"ledger {counts['deliveries']} != expected {dict(ctx.expected)}")
-    if problems:
-        raise RuntimeError("after the run: " + "; ".join(problems))
-
-
-def measure(plans: list, runs: int) -> list[dict]:
+def measure(plans: list, runs: int) -> dict[str, dict]:
     """Runs round-robin (run 1 of each, then run 2 of each ...), so that a burst of load from
-    elsewhere on the machine hits every variant alike; returns the median run of each, whole."""
+    elsewhere on the machine hits every variant alike; returns the median run of each."""
     rows: dict[str, list] = {label: [] for label, _ in plans}
     for i in range(runs):
         for label, one in plans:
             b0, m0 = broker_cpu(), machine_cpu()
-            r = one(i)
-            r["broker_cpu"] = broker_cpu() - b0
-            r["other_cpu"] = machine_cpu() - m0 - r["broker_cpu"] - r["cpu"]
+            r = one()
+            r.setdefault("broker_cpu", broker_cpu() - b0)
+            r.setdefault("other_cpu", machine_cpu() - m0 - r["broker_cpu"] - r["cpu"])
             r["rate"] = r["delivered"] / r["elapsed"]
             rows[label].append(r)
-            print(f"  run {i + 1} {label:<19} {r['rate']:>7,.0f} deliveries/s in {r['elapsed']:.2f}s", flush=True)
-    return [{**sorted(rs, key=lambda r: r["rate"])[len(rs) // 2], "label": label} for label, rs in rows.items()]
+            print(f"  run {i + 1} {label:<12} {r['rate']:>7,.0f} deliveries/s in {r['elapsed']:.2f}s", flush=True)
+    return {label: {**sorted(rs, key=lambda r: r["rate"])[len(rs) // 2], "label": label,
+                    "all": [r["rate"] for r in rs]} for label, rs in rows.items()}
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--messages", type=int, default=20000, help="canonical messages to publish (4 per case)")
+    ap.add_argument("--quick", action="store_true", help="a smoke run (small sizes, one run; < 1 minute)")
+    ap.add_argument("--messages", type=int, default=12000, help="canonical messages per throughput run (4 per case)")
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--mode", default="threads,processes",
-                    help="comma list of threads, processes, staged (BENCH uses the first)")
-    ap.add_argument("--only", choices=("pipeline", "raw"), help="skip the other half (for profiling)")
+    ap.add_argument("--workers", default="1,2", help="hub worker counts; the BENCH line uses the last")
+    ap.add_argument("--only", default="hub,raw,faststream,latency,backlog",
+                    help="comma list of hub, raw, faststream, latency, backlog")
     ap.add_argument("--amqp", default="amqp://guest:guest@127.0.0.1:5672", help="broker URL without the vhost")
+    ap.add_argument("--store", default="auto", choices=("auto", "postgresql", "sqlite"))
+    ap.add_argument("--sources", type=int, default=2, help="bench source adapters (a case's records in one)")
+    ap.add_argument("--partitions", type=int, default=4, help="partitions per destination (config/hub.yaml)")
     ap.add_argument("--page-size", type=int, default=200)
     ap.add_argument("--prefetch", type=int, default=200)
     ap.add_argument("--batch", type=int, default=100)
     ap.add_argument("--raw-window", type=int, default=2000, help="raw baseline: unconfirmed messages in flight")
     ap.add_argument("--raw-prefetch", type=int, default=300)
-    ap.add_argument("--timeout", type=float, default=150.0)
-    ap.add_argument("--switch-interval", type=float, help="sys.setswitchinterval for threads mode (default 0.005)")
+    ap.add_argument("--fs-in-flight", type=int, default=1000)
+    ap.add_argument("--fs-prefetch", type=int, default=100)
+    ap.add_argument("--latency-rate", type=float, default=1000.0, help="records per second offered")
+    ap.add_argument("--latency-seconds", type=float, default=20.0)
+    ap.add_argument("--backlog", type=int, default=100000, help="messages in the backlog (issue 9: 1000000)")
+    ap.add_argument("--fillers", type=int, default=2, help="processes publishing the backlog")
+    ap.add_argument("--backlog-timeout", type=float, default=3600.0)
+    ap.add_argument("--timeout", type=float, default=300.0)
+    ap.add_argument("--profile", metavar="DIR", help="after the measured runs, one more hub run per worker count "
+                    "under py-spy (raw stacks in DIR; summarised with spysum.py)")
     args = ap.parse_args()
-    if args.switch_interval:
-        sys.setswitchinterval(args.switch_interval)
+    if args.quick:
+        args.messages, args.runs, args.latency_seconds, args.backlog = 2000, 1, 3.0, 4000
+    parts = set(args.only.split(","))
+    worker_counts = [int(w) for w in args.workers.split(",")]
     logging.basicConfig(level=logging.WARNING)
-    logging.getLogger("tongban.catalog").setLevel(logging.ERROR)  # "the item catalogue is empty", once a run
+    logging.getLogger("tongban.catalog").setLevel(logging.ERROR)
     load = os.getloadavg()[0]
-    print(f"load average {load:.2f} on {os.cpu_count()} cores" + ("  (busy machine: figures will be low and noisy)" if load > 0.7 else ""))
+    print(f"load average {load:.2f} on {os.cpu_count()} cores" +
+          ("  (busy machine: figures will be low and noisy)" if load > 0.7 else ""), flush=True)
 
     t = time.monotonic()
-    records = make_records(max(1, args.messages // 4))
-    binds = bindings({"routes_file": str(ROOT / "config" / "routes.yaml")})
-    mappings = load_mappings()  # once: compiled callables, shared by every run (and forked process)
-    expected, mean_size, sample = premap(mappings, records, binds)
-    print(f"{len(records)} records -> {sum(expected.values())} deliveries {dict(expected)}, "
+    cases = max(1, args.messages // 4)
+    records = make_records(cases)
+    binds = route_binds()
+    mappings = load_mappings()
+    expected, messages, mean_size, sample = premap(mappings, records, binds)
+    print(f"{len(records)} records -> {messages} messages -> {sum(expected.values())} deliveries {dict(expected)}, "
           f"mean envelope {mean_size:.0f} B (prepared in {time.monotonic() - t:.1f}s)", flush=True)
 
     vhost = f"tongban-bench-{os.getpid()}"
     rabbitmqctl("add_vhost", vhost)
-    tmp = tempfile.mkdtemp(prefix="tongban-bench-")
+    results, latency, backlog, profiles = {}, None, None, {}
     try:
         rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
         url = f"{args.amqp}/{vhost}"
-        conn = bus.connect(url)
-        queues = bus.declare(conn, binds)
-        conn.release()
-        ctx = SimpleNamespace(url=url, records=records, mappings=mappings, expected=expected, queues=queues,
-                              page_size=args.page_size, prefetch=args.prefetch, batch=args.batch,
-                              timeout=args.timeout, cpu=None)
-        modes = [m for m in args.mode.split(",") if m in ("threads", "processes", "staged")]
+        ctx = {"url": url, "cases": cases, "records": records, "expected": expected, "messages": messages}
         plans = []
-        if args.only != "raw":
-            for mode in modes:
-                def one(i, mode=mode):
-                    db = f"sqlite:///{tmp}/{mode}-{i}.db"
-                    r = run_pipeline(ctx, db, mode)
-                    check_after(ctx, db, r)
-                    return r
-                plans.append((f"pipeline/{mode}", one))
-        if args.only != "pipeline":
+        if "hub" in parts:
+            for w in worker_counts:
+                plans.append((f"hub/{w}w", lambda w=w: run_hub(args, ctx, w)))
+        if "raw" in parts:
             body = (sample * 2)[: round(mean_size)]
-            plans.append(("raw pika", lambda i: raw_pika.run(
-                url, args.messages, body, args.raw_window, args.raw_prefetch, args.timeout)))
-        results = measure(plans, args.runs)
+            plans.append(("raw pika", lambda: raw_pika.run(url, messages, body, args.raw_window,
+                                                             args.raw_prefetch, args.timeout)))
+        if "faststream" in parts:
+            import faststream_pipeline
+            plans.append(("faststream", lambda: faststream_pipeline.run(
+                url, records, SYSTEM, binds, expected, args.fs_in_flight, args.fs_prefetch, args.timeout)))
+        if plans:
+            results = measure(plans, args.runs)
+        if "latency" in parts:
+            print(f"  latency: {args.latency_rate:,.0f} records/s for {args.latency_seconds:.0f}s, "
+                  f"{worker_counts[-1]} worker(s)", flush=True)
+            latency = run_latency(args, url, worker_counts[-1], mappings, binds)
+            print(f"  latency: p50 {latency['p50']:.1f} ms, p99 {latency['p99']:.1f} ms", flush=True)
+        if "backlog" in parts:
+            backlog = run_backlog(args, url, worker_counts[-1])
+        if args.profile and "hub" in parts:
+            for w in worker_counts:
+                r = run_hub(args, ctx, w, Path(args.profile) / f"hub-{w}w")
+                profiles[w] = r
+                print(f"  profiled hub/{w}w: {r['delivered'] / r['elapsed']:,.0f} deliveries/s (not counted); "
+                      f"stacks in {', '.join(str(f) for f in r['spy'])}", flush=True)
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
         rabbitmqctl("delete_vhost", vhost)
-    report(results, args)
+    report(args, results, latency, backlog, worker_counts)
     return 0
 
 
-def report(results: list[dict], args) -> None:
-    print(f"\nmedian of {args.runs} run(s); rates end to end, from the first role's start to the last delivery")
-    print(f"{'':<19} {'records/s':>9} {'published/s':>11} {'delivered/s':>11} {'source':>9} {'drain':>7} "
-          f"{'page':>4} {'batch':>7}  {'CPU: client':>11} {'broker':>6} {'others':>6}")
-    for r in results:
-        e, pipe = r["elapsed"], bool(r["records"])
-        recs = f"{r['records'] / e:,.0f}" if pipe else "-"
-        batch = "/".join(f"{b:.0f}" for b in r["batch"].values()) if pipe else "-"
-        page = f"{r['page']:.0f}" if pipe else "-"
-        drain = f"{r['drain_rate']:,.0f}" if pipe else "-"
-        print(f"{r['label']:<19} {recs:>9} {r['published'] / e:>11,.0f} {r['delivered'] / e:>11,.0f} "
-              f"{r['publish_rate']:>9,.0f} {drain:>7} {page:>4} {batch:>7}  {r['cpu']:>10.1f}s "
-              f"{r['broker_cpu']:>5.1f}s {r['other_cpu']:>5.1f}s")
-    print("source: records/s of the source worker alone, first fetch to last checkpoint (raw: published msg/s).\n"
-          "drain: deliveries/s while the delivery workers ran. page: records per poll. batch: mean messages\n"
-          "per DeliveryWorker batch (platform/province). CPU: seconds in the median run, of this benchmark's\n"
-          "threads or processes, of the broker, and of everything else on the machine (noise).")
-    for r in results:
-        if "broker_split" in r:
-            s, d = r["broker_split"]
-            print(f"{r['label']}: source alone {r['source_wall']:.1f}s wall, {r['cpu_source']:.1f}s CPU; "
-                  f"broker CPU {s:.1f}s while publishing, {d:.1f}s while draining")
-    pipe = next((r for r in results if r["label"].startswith("pipeline")), None)
-    raw = next((r for r in results if r["label"] == "raw pika"), None)
-    if pipe and raw:
-        print(f"BENCH pipeline={pipe['rate']:.0f} raw={raw['rate']:.0f} ratio={pipe['rate'] / raw['rate']:.2f}")
+def report(args, results: dict, latency: dict | None, backlog: dict | None, worker_counts: list[int]) -> None:
+    print(f"\nthroughput: median of {args.runs} run(s), {args.messages} messages a run; deliveries/s from go "
+          "to the last delivery recorded (raw: messages consumed/s)")
+    print(f"{'':<12} {'delivered/s':>11} {'records/s':>9} {'published/s':>11} {'runs':>23}  "
+          f"{'CPU: client':>11} {'broker':>6} {'others':>6}  {'broker ms/1k':>12}  store")
+    for r in results.values():
+        e = r["elapsed"]
+        recs = f"{r['records'] / e:,.0f}" if r.get("records") else "-"
+        runs = "/".join(f"{x:,.0f}" for x in r["all"])
+        print(f"{r['label']:<12} {r['rate']:>11,.0f} {recs:>9} {r['published'] / e:>11,.0f} {runs:>23}  "
+              f"{r['cpu']:>10.1f}s {r['broker_cpu']:>5.1f}s {r['other_cpu']:>5.1f}s  "
+              f"{1000 * r['broker_cpu'] / r['delivered'] * 1000:>12.0f}  {r.get('store', '')}")
+    print("CPU: seconds in the median run, of the hub's workers (or the baseline's processes), of the broker\n"
+          "(beam.smp on 5672), and of everything else on the machine (noise). broker ms/1k: broker CPU per\n"
+          "1,000 deliveries.")
+    hubs = [results.get(f"hub/{w}w") for w in worker_counts]
+    if len(worker_counts) > 1 and all(hubs):
+        one, last = hubs[0], hubs[-1]
+        print(f"workers {worker_counts[0]} -> {worker_counts[-1]}: x{last['rate'] / one['rate']:.2f} "
+              f"(worker CPU per 1k deliveries {1000 * one['cpu'] / one['delivered']:.2f}s -> "
+              f"{1000 * last['cpu'] / last['delivered']:.2f}s; per process "
+              + " + ".join(f"{c:.1f}" for c in last["cpu_each"]) + f"s in {last['elapsed']:.1f}s)")
+    if latency:
+        print(f"latency at {args.latency_rate:,.0f} records/s offered ({latency['read_rate']:,.0f}/s read), "
+              f"{latency['workers']} worker(s), {latency['deliveries']:,} deliveries: source read -> destination "
+              f"accepted p50 {latency['p50']:.1f} ms, p99 {latency['p99']:.1f} ms, max {latency['max']:.0f} ms")
+    if backlog:
+        marks = "  ".join(f"{int(k * 100)}%: " + "/".join(f"{v:.0f}" for v in vs) for k, vs in backlog["marks"].items())
+        print(f"backlog {backlog['messages']:,} messages ({backlog['deliveries']:,} deliveries), {backlog['workers']} "
+              f"worker(s): drained at {backlog['rate']:,.0f}/s in {backlog['elapsed']:.0f}s; worker RSS MB at "
+              f"{marks}; max {backlog['rss_max']:.0f} MB, growth after 10% "
+              + "/".join(f"{g:+.0f}" for g in backlog["growth"]) + f" MB: {'flat' if backlog['flat'] else 'NOT flat'}")
+    w = worker_counts[-1]
+    pipe, raw, fs = results.get(f"hub/{w}w"), results.get("raw pika"), results.get("faststream")
+    nan = float("nan")
+    p, rw, f = (pipe or {}).get("rate", nan), (raw or {}).get("rate", nan), (fs or {}).get("rate", nan)
+    goals = [("pipeline/raw >= 0.5", p / rw, p / rw >= 0.5), ("pipeline/faststream >= 1.5", p / f, p / f >= 1.5)]
+    if latency:
+        goals.append(("p99 <= 10 ms", latency["p99"], latency["p99"] <= 10))
+    if backlog:
+        goals.append(("worker RSS <= 200 MB and flat", backlog["rss_max"], backlog["rss_max"] <= 200 and backlog["flat"]))
+    print("goals: " + "; ".join(f"{g} ({v:.2f}): {'met' if ok else 'NOT met'}" for g, v, ok in goals))
+    print(f"BENCH pipeline={p:.0f} raw={rw:.0f} ratio={p / rw:.2f} faststream={f:.0f} vs_faststream={p / f:.2f} "
+          f"p99_ms={(latency or {}).get('p99', nan):.1f} workers={w} rss_mb={(backlog or {}).get('rss_max', nan):.0f}")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ import threading
 from hub import bus, delivery
 from hub.adapter import registry
 from hub.mapping import MappingSet
-from hub.ops.catalog import CatalogueCheck
+from hub.catalog import CatalogueCheck
 from hub.bus.inventory import management_queues
 from hub.routing import load_routes
 from hub.routing.partitions import configured_partitions

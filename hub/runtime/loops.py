@@ -40,7 +40,7 @@ class SourceLoop:
     and takes over within a second of the holder's death."""
 
     def __init__(self, *, name, adapter, mappings, store, broker_url, page_size, poll_interval, track="old",
-                 check=None, mode_of=None, change_of=None, allot=None):
+                 check=None, mode_of=None, change_of=None, allot=None, page_memory=None):
         self.name = name
         self.allot = allot or Solo()
         self.unit = f"tongban.source.{name}"
@@ -52,7 +52,8 @@ class SourceLoop:
         self.worker = SourceWorker(name=name, department=adapter.department, system=adapter.system, track=track,
                                    source=self.source, mappings=mappings, publisher=self.publisher, store=store,
                                    page_size=page_size, check=check, mode_of=mode_of,
-                                   max_record_bytes=adapter.config.get("max_record_bytes"), change_of=change_of)
+                                   max_record_bytes=adapter.config.get("max_record_bytes"), change_of=change_of,
+                                   page_memory=page_memory)
         self.holds_source = False
         self._ticked = time.monotonic()
 

@@ -23,6 +23,7 @@ from hub.runtime.loops import ConsumerLoop, SourceLoop, delivery_factory, record
 from hub.runtime.retry import retry_delays_ms
 from hub.runtime.supervisor import Supervisor
 from hub.runtime.tracks import ModeCache, TrackSink, new_track_overrides
+from hub.runtime.unreadable import PageMemory
 from hub.dualtrack import current_mode, mode_info
 from hub.model import DEPARTMENT_LABELS
 from hub.store import Store
@@ -208,10 +209,12 @@ class Hub:
         return self
 
     def _adapter_track(self, name, track, adapter, url) -> None:
+        # The supervisor builds the loop afresh after every failure; this outlives them all.
+        pages = PageMemory()
         self._supervise(f"source:{name}:{track}", lambda: SourceLoop(
             name=f"{name}:{track}", adapter=adapter, mappings=self.mappings, store=self.store, broker_url=url,
             page_size=adapter.config.get("page_size", 200), poll_interval=adapter.config.get("poll_interval", 1.0),
-            check=self.check, track=track, mode_of=self.mode_of, allot=self.allot,
+            check=self.check, track=track, mode_of=self.mode_of, allot=self.allot, page_memory=pages,
             change_of=self._change_of if new_track(self.settings, name) else None))
         self.allot.register("sources", f"tongban.source.{name}:{track}")
         sink = adapter.sink()

@@ -15,7 +15,7 @@ from hub.runtime.deadletters import publish_dead_letter
 from hub.runtime.outbound import exchange_of, headers_of, log_row
 from hub.runtime.takeover import Takeover
 from hub.runtime.tracks import policy
-from hub.runtime.unreadable import PageReader
+from hub.runtime.unreadable import PageMemory, PageReader
 
 log = logging.getLogger("tongban.source")
 
@@ -31,7 +31,8 @@ class PollResult:
 class SourceWorker:
     def __init__(self, *, name: str, department: str, system: str, track: str, source, mappings: MappingSet,
                  publisher: ConfirmingPublisher, store, page_size: int = 200, check=None, mode_of=None,
-                 max_record_bytes: int | None = None, change_of=None, unreadable_attempts: int | None = None):
+                 max_record_bytes: int | None = None, change_of=None, unreadable_attempts: int | None = None,
+                 page_memory: PageMemory | None = None):
         self.name = name            # checkpoint key, e.g. "commerce:old"
         self.department = department
         self.system = system
@@ -49,8 +50,9 @@ class SourceWorker:
         # department -> dual-track mode; without dual-track every source is the old, primary track
         self.mode_of = mode_of or (lambda department: "off")
         # A page the system cannot serve readably is asked for in smaller pages, then dead-lettered
-        # at stage "fetch" and stepped past or held (hub/runtime/unreadable.py).
-        self.pages = PageReader(name, system, source, unreadable_attempts)
+        # at stage "fetch" and stepped past or held (hub/runtime/unreadable.py). What it remembers
+        # between polls outlives this worker when its builder keeps page_memory.
+        self.pages = PageReader(name, system, source, page_memory or PageMemory(), unreadable_attempts)
         # department -> its last stored mode change: a track that becomes primary first takes over
         # what the other left unrouted (hub/runtime/takeover.py)
         self.takeover = None if change_of is None else Takeover(

@@ -25,9 +25,11 @@ cannot dead-letter just the bad one. The source worker reads its pages through P
    later poll fails with a SourceUnavailable that names it (the supervisor's log and
    last_error), until the system serves the record readably.
 
-The state (the isolating page size, the tries at a cursor) is kept by source name, outside the
-worker: a supervisor rebuilds its loop, and with it the worker and the source, after every
-SourceUnavailable. A process that takes a source over starts counting afresh, which only delays."""
+The state (the isolating page size, the tries at a cursor) is a PageMemory, kept outside the
+worker by whoever builds the source's loop (the runner, one per source and track): a supervisor
+rebuilds the loop, and with it the worker and the source, after every SourceUnavailable, so none
+of those lives long enough to count the tries. A process that takes a source over starts counting
+afresh, which only delays."""
 from __future__ import annotations
 
 import hashlib
@@ -52,15 +54,11 @@ class _Trouble:
     recorded: bool = False      # its dead letter was handed to the worker
 
 
-_TROUBLE: dict[str, _Trouble] = {}   # by source name (the worker's checkpoint key)
+class PageMemory:
+    """What one source's reader remembers between polls: the unreadable page it is isolating."""
 
-
-def forget(name: str | None = None) -> None:
-    """Drop what is remembered of one source's (or every source's) unreadable pages."""
-    if name is None:
-        _TROUBLE.clear()
-    else:
-        _TROUBLE.pop(name, None)
+    def __init__(self):
+        self.trouble: _Trouble | None = None
 
 
 def position(cursor: dict | None) -> str:
@@ -70,22 +68,22 @@ def position(cursor: dict | None) -> str:
 
 
 class PageReader:
-    def __init__(self, name: str, system: str, source, attempts: int | None = None):
-        self.name, self.system, self.source = name, system, source
+    def __init__(self, name: str, system: str, source, memory: PageMemory, attempts: int | None = None):
+        self.name, self.system, self.source, self.memory = name, system, source, memory
         self.attempts = max(1, int(attempts or getattr(source, "unreadable_attempts", None) or DEFAULT_ATTEMPTS))
 
     def fetch(self, cursor: dict | None, page_size: int) -> Page:
-        trouble = _TROUBLE.get(self.name)
+        trouble = self.memory.trouble
         if trouble is not None and (trouble.cursor or {}) != (cursor or {}):
-            trouble = None   # the cursor moved (or another process moved it): a fresh start
-            _TROUBLE.pop(self.name, None)
+            # the cursor moved (or another process moved it): a fresh start
+            trouble = self.memory.trouble = None
         size = max(1, min(page_size, trouble.size) if trouble else page_size)
         while True:
             try:
                 page = self.source.fetch(cursor, size)
             except PageUnreadable as exc:
                 if trouble is None:
-                    trouble = _TROUBLE[self.name] = _Trouble(cursor, size)
+                    trouble = self.memory.trouble = _Trouble(cursor, size)
                 if size > 1:
                     log.info("source %s: the page of up to %d records after %s cannot be read (%s); "
                              "asking for %d", self.name, size, position(cursor), mask_text(exc.reason)[:300],
@@ -93,7 +91,7 @@ class PageReader:
                     size = trouble.size = size // 2
                     continue
                 return self._page_of_one(cursor, trouble, exc)
-            _TROUBLE.pop(self.name, None)
+            self.memory.trouble = None
             return page
 
     def _page_of_one(self, cursor: dict | None, trouble: _Trouble, exc: PageUnreadable) -> Page:
@@ -115,7 +113,7 @@ class PageReader:
                                           else f"; the feed is held here until the system serves it readably "
                                                f"({why_not})"))
         if beyond is not None:
-            _TROUBLE.pop(self.name, None)
+            self.memory.trouble = None
             log.warning("source %s: the record after %s cannot be read; dead-lettered at stage fetch, reading on "
                         "from %s", self.name, where, position(beyond))
             return Page(records=[record], cursor=beyond, has_more=True)

@@ -25,6 +25,7 @@ from hub.model import Envelope
 from hub.model.masking import mask_text
 from hub.runtime.deadletters import to_row
 from hub.runtime.source_worker import SourceWorker
+from hub.runtime.unreadable import PageMemory
 
 EXAMPLES = int(os.environ.get("TONGBAN_BADINPUT_EXAMPLES", "60"))
 # Examples per property: moderate for CI (the folder runs in a few minutes); raise with
@@ -100,6 +101,9 @@ class Pipeline:
             self.channel.queue_bind(CAPTURE, exchange=exchange, routing_key="#")
         self.channel.queue_purge(names.DEAD_QUEUE)
         self.publisher = bus.ConfirmingPublisher(self.conn)
+        # by source name: what each remembers of an unreadable page outlives the worker built per poll,
+        # as the runner keeps it across the supervisor's rebuilds (hub/runtime/unreadable.py)
+        self.pages: dict[str, PageMemory] = {}
 
     def close(self) -> None:
         self.publisher.close()
@@ -113,7 +117,8 @@ class Pipeline:
         rec = _Recording(source)
         worker = SourceWorker(name=name, department=department, system=system, track="old", source=rec,
                               mappings=MAPPINGS, publisher=self.publisher, store=self.store, page_size=page_size,
-                              max_record_bytes=max_record_bytes)
+                              max_record_bytes=max_record_bytes,
+                              page_memory=self.pages.setdefault(name, PageMemory()))
         out = Outcome()
         try:
             worker.poll_once()

@@ -24,7 +24,6 @@ from hypothesis import given, settings as examples, strategies as st
 from adapters.commerce import CommerceAdapter
 from adapters.ndrc import NdrcAdapter
 from adapters.platform import PlatformAdapter
-from hub.runtime.unreadable import forget
 from hub.store.dead_letters import PAYLOAD_ENCODING_HEADER
 from tests.badinput.fakes import (Cut, commerce_feed, commerce_pool, mount, ndrc_feed, ndrc_pool, no_retry,
                                   platform_feed, platform_pool, wire)
@@ -38,9 +37,7 @@ _names = itertools.count()
 
 
 def fresh(prefix: str) -> str:
-    name = f"bi-pages-{prefix}-{next(_names)}"
-    forget(name)
-    return name
+    return f"bi-pages-{prefix}-{next(_names)}"
 
 
 class Run:
@@ -305,7 +302,6 @@ def test_through_the_hub_a_poisoned_application_is_stepped_past_and_a_poisoned_e
     bad_app = apps[2]
     post(urls["platform"], "/_admin/poison", {"seqs": [bad_app["seq"]]})
     store = Store.open(settings["db_url"])
-    forget()   # what an earlier hub in this process remembered of its sources
     hub = Hub(settings, store=store).start()
     try:
         source = next(s for s in hub.supervisors if s.name == "source:commerce:old")

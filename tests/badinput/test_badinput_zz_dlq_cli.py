@@ -9,7 +9,6 @@ import subprocess
 import sys
 
 from adapters.commerce import CommerceAdapter
-from hub.runtime.unreadable import forget
 from tests.badinput.fakes import commerce_pool, dumps, json_page, no_retry, wire
 from tests.badinput.harness import pii_in
 from tests.conftest import ROOT
@@ -29,7 +28,6 @@ def seed(pipeline) -> None:
                                                             dumps(bad_code)]))
     pipeline.poll(source, system="commerce-registry", department="commerce", name="bi-dlq-seed")
     # An answer that is not a page, three polls in a row: dead-lettered at stage fetch, the feed held.
-    forget("bi-dlq-seed-fetch")
     source = no_retry(CommerceAdapter({"url": "http://dlq-fetch.test"}).source())
     wire(source.session, "http://dlq-fetch.test/", body=b'{"items": [{"eventId": 1, "opinion": "a"b"}]')
     for _ in range(3):

@@ -3,13 +3,17 @@ published to tongban.dlx with its stage and reason, and a recorder indexes it in
 
 One path into the store for every stage keeps the rule simple: a stage only has to
 publish (confirmed) before it acks or advances; the recorder is idempotent on the
-dead-letter id, so a redelivered dead letter is stored once."""
+dead-letter id, so a redelivered dead letter is stored once. The one stage that cannot
+wait for the queue (a source, for a record of a case: hub/runtime/source_worker.py) hands
+the dead letter it published to the recorder at once; the queue's copy is then stored
+already."""
 from __future__ import annotations
 
 import hashlib
 import json
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from hub.bus import ConfirmingPublisher, Delivery, names
@@ -22,16 +26,25 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat()
 
 
+@dataclass(frozen=True)
+class DeadLetter:
+    """A dead letter as published to tongban.dlx, which is what the recorder reads back."""
+    body: bytes
+    headers: dict
+    routing_key: str
+    message_id: str | None
+
+    @property
+    def id(self) -> str:
+        return self.headers[names.H_DEAD_LETTER_ID]
+
+
 def publish_dead_letter(publisher: ConfirmingPublisher, payload: bytes, *, stage: str, reason: str,
                         department: str, destination: str | None = None, record_key: str | None = None,
                         case_no: str | None = None, message_id: str | None = None, attempts: int = 1,
-                        prior: dict | None = None, routing_key: str | None = None, store=None,
-                        track: str | None = None) -> str:
-    """Publish (not yet confirmed: the caller flushes) and return the dead letter's id.
-
-    With ``store``, also record it at once (the recorder's later insert of the same id is a
-    no-op): a source does so for a record of a case, which then holds the case's later
-    messages at every destination (hub/runtime/hold.py, gates) before any is published."""
+                        prior: dict | None = None, routing_key: str | None = None,
+                        track: str | None = None) -> DeadLetter:
+    """Publish (not yet confirmed: the caller flushes) and return what was published."""
     prior = prior or {}
     dl_id = _dead_letter_id(payload, stage, department, destination, record_key, message_id, attempts, prior)
     now = _now()
@@ -48,12 +61,10 @@ def publish_dead_letter(publisher: ConfirmingPublisher, payload: bytes, *, stage
                        (names.H_CASE_NO, case_no), (names.H_ROUTING_KEY, routing_key), (names.H_TRACK, track)):
         if value is not None:
             headers[key] = value
-    publisher.publish(payload, names.DLX, f"{stage}.{department}", message_id=message_id, headers=headers)
-    if store is not None:
-        store.add_dead_letter(_row(dl_id, message_id, headers, stage, headers[names.H_REASON], department,
-                                   destination, _text_or_bytes(payload)))
+    letter = DeadLetter(payload, headers, f"{stage}.{department}", message_id)
+    publisher.publish(letter.body, names.DLX, letter.routing_key, message_id=message_id, headers=headers)
     log.warning("dead-lettered %s at stage %s: %s", record_key or message_id, stage, headers[names.H_REASON])
-    return dl_id
+    return letter
 
 
 def _dead_letter_id(payload: bytes, stage, department, destination, record_key, message_id, attempts,
@@ -81,7 +92,7 @@ def _parse_time(text) -> datetime:
         return datetime.now(timezone.utc)
 
 
-def to_row(d: Delivery, queue: str) -> dict:
+def to_row(d: Delivery | DeadLetter, queue: str) -> dict:
     """A store row for a message found on the dead-letter or the unrouted queue."""
     h = d.headers
     payload = _text_or_bytes(d.body)
@@ -135,12 +146,15 @@ def _row(dl_id, message_id, h: dict, stage, reason, department, destination, pay
 class DeadLetterRecorder:
     """Consumes tongban.dead and tongban.unrouted into the store, acking after the insert."""
 
-    def __init__(self, store, queue: str):
+    def __init__(self, store, queue: str = names.DEAD_QUEUE):
         self.store = store
         self.queue = queue
 
+    def record(self, d: Delivery | DeadLetter) -> None:
+        self.store.add_dead_letter(to_row(d, self.queue))
+
     def handle(self, batch: list[Delivery]) -> None:
         for d in batch:
-            self.store.add_dead_letter(to_row(d, self.queue))
+            self.record(d)
         for d in batch:
             d.ack()

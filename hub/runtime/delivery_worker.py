@@ -229,4 +229,4 @@ class DeliveryWorker:
             department=meta.department if meta else headers.get(names.H_DEPARTMENT, "unknown"),
             destination=self.destination.name, record_key=headers.get(names.H_RECORD_KEY),
             case_no=meta.case_no if meta else None, message_id=message_id, attempts=attempts,
-            routing_key=routing_key, prior=headers)
+            routing_key=routing_key, prior=headers).id

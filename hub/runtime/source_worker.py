@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from hub.adapter import Page
 from hub.bus import ConfirmingPublisher, names
 from hub.mapping import MappingSet, RecordError
-from hub.runtime.deadletters import publish_dead_letter
+from hub.runtime.deadletters import DeadLetterRecorder, publish_dead_letter
 from hub.runtime.outbound import exchange_of, headers_of, log_row
 from hub.runtime.takeover import Takeover
 from hub.runtime.tracks import policy
@@ -41,6 +41,7 @@ class SourceWorker:
         self.mappings = mappings
         self.publisher = publisher
         self.store = store
+        self.recorder = DeadLetterRecorder(store)
         self.page_size = page_size
         # Extra validation after mapping (e.g. the item must be in the provincial catalogue);
         # raises RecordError to dead-letter the record.
@@ -108,11 +109,12 @@ class SourceWorker:
         # surrogatepass: a lone surrogate in what an adapter read must not crash the dead letter itself
         payload = rec.payload if rec.payload is not None else rec.raw.encode("utf-8", "surrogatepass")
         case_no = _case_of(rec.data)
-        # A record of a case is in the store before the case's next record is read: at every
-        # destination the case's later messages wait for it (a gate, hub/runtime/hold.py).
-        publish_dead_letter(self.publisher, payload, stage=stage, reason=reason, department=self.department,
-                            record_key=key, case_no=case_no, track=self.track,
-                            store=self.store if case_no else None)
+        letter = publish_dead_letter(self.publisher, payload, stage=stage, reason=reason,
+                                     department=self.department, record_key=key, case_no=case_no, track=self.track)
+        if case_no:
+            # Recorded before the case's next record is read, not when the recorder gets to it: at
+            # every destination the case's later messages wait for it (a gate, hub/runtime/hold.py).
+            self.recorder.record(letter)
         failures[rec.key] = reason
 
 

@@ -1,6 +1,6 @@
 """The bad-input suite's pipeline: a real SourceWorker with a real ConfirmingPublisher on the
 test session's vhost, fed by a real adapter source, its dead letters recorded into the
-suite's store by the hub's own recorder code (to_row, add_dead_letter), its published
+suite's store by the hub's own recorder (DeadLetterRecorder.record), its published
 messages captured from a queue bound to both exchanges and validated as canonical envelopes.
 
 Every poll is tallied for the BADINPUT line (conftest.py): each record the source produced is
@@ -23,7 +23,7 @@ from hub.bus import Delivery, names
 from hub.mapping import MappingSet
 from hub.model import Envelope
 from hub.model.masking import mask_text
-from hub.runtime.deadletters import to_row
+from hub.runtime.deadletters import DeadLetterRecorder, to_row
 from hub.runtime.source_worker import SourceWorker
 from hub.runtime.unreadable import PageMemory
 
@@ -144,14 +144,13 @@ class Pipeline:
         return out
 
     def _drain_dead(self) -> list[dict]:
-        rows = []
+        rows, recorder = [], DeadLetterRecorder(self.store)
         while (m := self.channel.basic_get(names.DEAD_QUEUE, no_ack=True)) is not None:
             body = m.body.encode("utf-8") if isinstance(m.body, str) else m.body   # py-amqp decodes UTF-8 bodies
             d = Delivery(body=body, headers=dict(m.headers or {}), routing_key=m.delivery_info["routing_key"],
                          message_id=m.properties.get("message_id"), redelivered=False)
-            row = to_row(d, names.DEAD_QUEUE)
-            self.store.add_dead_letter(row)        # what DeadLetterRecorder.handle does, minus the ack
-            rows.append(row)
+            recorder.record(d)        # what its handle does, minus the ack
+            rows.append(to_row(d, names.DEAD_QUEUE))
         return rows
 
     def _drain_capture(self) -> list[Envelope]:

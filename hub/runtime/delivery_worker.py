@@ -47,6 +47,41 @@ class _Stop(Exception):
     pass
 
 
+class _Batch:
+    """What one batch knows and changes: the ledger's ids and steps for its messages, the
+    rows it adds, and its cases' holds. Read from the store when the batch starts (an
+    operator's replay, or another process that held the queue meanwhile, may have changed
+    them), committed in one transaction when it ends."""
+
+    def __init__(self, store, destination: str, items: list[Item], twin_departments: frozenset[str]):
+        self.destination, self.twin_departments = destination, twin_departments
+        self.done = store.delivered_ids(destination, [i.message_id for i in items])
+        self.rows: list[dict] = []
+        twins = [i.meta.case_no for i in items if i.meta.department in twin_departments]
+        self.steps = store.delivered_steps(destination, twins) if twins else {}
+        self.book = HoldBook(store, destination, [i.meta.case_no for i in items])
+
+    def twin_delivered(self, item: Item) -> bool:
+        m = item.meta
+        if m.track is None or m.sequence is None or m.department not in self.twin_departments:
+            return False
+        return bool(self.steps.get((m.case_no, m.kind, m.sequence), set()) - {m.track})
+
+    def record(self, item: Item, outcome: str) -> None:
+        m = item.meta
+        if outcome == "twin":
+            log.info("%s: %s step %s/%s/%s already delivered from the other track; not sent again",
+                     self.destination, item.message_id, m.case_no, m.kind, m.sequence)
+        elif outcome in ("accepted", "duplicate") and m.track and m.case_no and m.sequence is not None:
+            self.steps.setdefault((m.case_no, m.kind, m.sequence), set()).add(m.track)
+        self.done.add(item.message_id)
+        self.rows.append({"message_id": item.message_id, "case_no": m.case_no, "track": m.track,
+                          "sequence": m.sequence, "kind": m.kind, "outcome": outcome})
+
+    def commit(self) -> None:
+        self.book.commit(self.rows)
+
+
 class DeliveryWorker:
     def __init__(self, destination, store, dead_letters: ConfirmingPublisher, policy: RetryPolicy | None = None,
                  breaker: CircuitBreaker | None = None, twin_departments: frozenset[str] = frozenset(),
@@ -61,7 +96,6 @@ class DeliveryWorker:
         # departments read on two tracks: only their messages need the cross-track step check
         self.twin_departments = twin_departments
         self.queue_type = queue_type
-        self._steps: dict[tuple, set[str]] = {}
 
     def prepare(self, conn) -> None:
         """Declare this destination's retry queues (a retry published to a missing queue
@@ -78,11 +112,7 @@ class DeliveryWorker:
             except (ValueError, KeyError, TypeError) as exc:
                 items.append(None)
                 log.warning("malformed message on %s: %s", self.destination.name, exc)
-        self._done = self.store.delivered_ids(self.destination.name, [i.message_id for i in items if i])
-        self._rows: list[dict] = []
-        twins = [i.meta.case_no for i in items if i and i.meta.department in self.twin_departments]
-        self._steps = self.store.delivered_steps(self.destination.name, twins) if twins else {}
-        book = HoldBook(self.store, self.destination.name, [i.meta.case_no for i in items if i])
+        b = _Batch(self.store, self.destination.name, [i for i in items if i], self.twin_departments)
         settled, stopped = [], False
         for d, item in zip(batch, items):
             if self.breaker.is_open:
@@ -93,113 +123,79 @@ class DeliveryWorker:
                     self._dead_letter(d.body, d.headers, d.routing_key, d.message_id, None,
                                       "message is not a canonical envelope (no message id or kind)", 1)
                 else:
-                    self._one(item, book)
+                    self._one(item, b)
             except _Stop:
                 stopped = True
                 break
             settled.append(d)
         self.dead_letters.flush()
-        book.commit(self._rows)
-        self.delivered += len(self._rows)
+        b.commit()
+        self.delivered += len(b.rows)
         for d in settled:
             d.ack()
         if stopped:
             raise BreakerOpen(f"{self.destination.name}: breaker open")
 
     # --- one message ------------------------------------------------------------------
-    def _one(self, item: Item, book: HoldBook) -> None:
-        case, mid = item.meta.case_no, item.message_id
+    def _one(self, item: Item, b: _Batch) -> None:
+        case, mid, book = item.meta.case_no, item.message_id, b.book
         book.note_replay(item)
         hold = book.get(case)
         if hold is None:
-            if mid in self._done:
+            if mid in b.done:
                 return
             gate = book.gate_for(item)
             if gate is None:
-                self._attempt(item, book)
+                self._send(item, b)
                 return
             book.hold(case, GATE + gate["id"], 0, "dead", f"waiting for dead letter {gate['id']} of this case "
                       f"(stage {gate['stage']}): {gate['reason']}", dead_letter_id=gate["id"])
             book.park(item)
         elif mid == hold["head_message_id"] or is_gate_replay(hold, item):
-            if mid in self._done:       # delivered, but the batch that did it died before lifting the hold
-                self._drain(case, book)
+            if mid in b.done:       # delivered, but the batch that did it died before lifting the hold
+                self._drain(case, b)
             elif is_live_head(hold, item):
-                self._attempt(item, book, held=True)
+                if self._send(item, b):
+                    self._drain(case, b)
             else:
                 log.info("%s: stale copy of held message %s dropped", self.destination.name, mid)
-        elif mid not in self._done:
+        elif mid not in b.done:
             book.park(item)
 
-    def _attempt(self, item: Item, book: HoldBook, held: bool = False) -> None:
-        if self._twin_delivered(item):
-            self._record(item, "twin")
-            if held:
-                self._drain(item.meta.case_no, book)
-            return
-        probing = self.breaker.probing
+    def _drain(self, case: str, b: _Batch) -> None:
+        """The head got through: deliver what was parked behind it, in order; the first
+        that fails becomes the new head and the rest stay parked."""
+        for p in b.book.parked(case):
+            b.book.unpark(p)
+            if p.message_id not in b.done and not self._send(p, b):
+                return
+        b.book.release(case)
+
+    def _send(self, item: Item, b: _Batch) -> bool:
+        """Send one message and settle what came of it. True: the destination has it (now, or
+        from the other track before). False: it failed and holds its case, retrying or dead."""
+        if b.twin_delivered(item):
+            b.record(item, "twin")
+            return True
+        # Only a message from the queue can go back to it; a parked one failing in a probe is retried.
+        probing = self.breaker.probing and item.delivery is not None
         try:
             outcome = self.destination.send(item.body, item.meta)
         except DeliveryError as err:
             if not err.transient:
                 self.breaker.success()   # it answered; the message is at fault
-                self._dead(item, book, err.reason, attempts_of(item.headers) + 1)
-                return
+                self._dead(item, b.book, err.reason, attempts_of(item.headers) + 1)
+                return False
             self.breaker.failure(err.reason)
             if probing:
                 raise _Stop from None    # the probe goes back to the head of the queue, uncounted
-            self._retry(item, book, err.reason)
-            return
+            self._retry(item, b.book, err.reason)
+            return False
         self.breaker.success()
-        self._delivered(item, outcome)
-        if held:
-            self._drain(item.meta.case_no, book)
-
-    def _drain(self, case: str, book: HoldBook) -> None:
-        """The head got through: deliver what was parked behind it, in order; the first
-        that fails becomes the new head and the rest stay parked."""
-        for p in book.parked(case):
-            book.unpark(p)
-            if p.message_id in self._done:
-                continue
-            if self._twin_delivered(p):
-                self._record(p, "twin")
-                continue
-            try:
-                outcome = self.destination.send(p.body, p.meta)
-            except DeliveryError as err:
-                if err.transient:
-                    self.breaker.failure(err.reason)
-                    self._retry(p, book, err.reason)
-                else:
-                    self.breaker.success()
-                    self._dead(p, book, err.reason, attempts_of(p.headers) + 1)
-                return
-            self.breaker.success()
-            self._delivered(p, outcome)
-        book.release(case)
+        b.record(item, outcome)
+        return True
 
     # --- outcomes ---------------------------------------------------------------------
-    def _twin_delivered(self, item: Item) -> bool:
-        m = item.meta
-        if m.track is None or m.sequence is None or m.department not in self.twin_departments:
-            return False
-        return bool(self._steps.get((m.case_no, m.kind, m.sequence), set()) - {m.track})
-
-    def _delivered(self, item: Item, outcome: str) -> None:
-        m = item.meta
-        if outcome in ("accepted", "duplicate") and m.track and m.case_no and m.sequence is not None:
-            self._steps.setdefault((m.case_no, m.kind, m.sequence), set()).add(m.track)
-        self._record(item, outcome)
-
-    def _record(self, item: Item, outcome: str) -> None:
-        if outcome == "twin":
-            log.info("%s: %s step %s/%s/%s already delivered from the other track; not sent again",
-                     self.destination.name, item.message_id, item.meta.case_no, item.meta.kind, item.meta.sequence)
-        self._done.add(item.message_id)
-        self._rows.append({"message_id": item.message_id, "case_no": item.meta.case_no, "track": item.meta.track,
-                           "sequence": item.meta.sequence, "kind": item.meta.kind, "outcome": outcome})
-
     def _retry(self, item: Item, book: HoldBook, reason: str) -> None:
         attempts = attempts_of(item.headers) + 1
         if self.policy.exhausted(attempts):

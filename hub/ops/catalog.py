@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import requests
 
+from hub.catalog import CatalogueCheck  # noqa: F401  (its old path: bench/hubworkers.py still imports it here)
 from hub.mapping import MappingSet, RecordError
 
 SYSTEM = "province-catalogue"
@@ -32,3 +33,4 @@ def sync(settings: dict, store, mappings: MappingSet | None = None, page_size: i
     saved = store.save_catalogue(items)
     store.audit("tongban", "catalog.sync", url, "catalogue synchronised", {"items": saved, "refused": len(refused)})
     return {"items": saved, "refused": refused}
+

@@ -69,7 +69,7 @@ def premap(ms, records, binds) -> tuple[Counter, int, float, bytes]:
 class Spy:
     """py-spy record on each pid (needs ptrace) until stop(); raw collapsed stacks."""
 
-    def __init__(self, pids: list[int], out: Path, rate: int = 100):
+    def __init__(self, pids: list[int], out: Path, rate: int = 100, gil: bool = False):
         self.files, self.procs = [], []
         out.mkdir(parents=True, exist_ok=True)
         exe = Path(sys.executable).with_name("py-spy")
@@ -77,7 +77,8 @@ class Spy:
             f = out / f"{pid}.txt"
             self.files.append(f)
             self.procs.append(subprocess.Popen([str(exe), "record", "--pid", str(pid), "--rate", str(rate),
-                                                "--format", "raw", "--nonblocking", "-o", str(f)],
+                                                "--format", "raw", "--nonblocking", "-o", str(f)]
+                                               + (["--gil"] if gil else []),
                                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
         time.sleep(1.0)
         dead = [p.stderr.read().decode(errors="replace").strip() for p in self.procs if p.poll() is not None]
@@ -99,14 +100,15 @@ class Spy:
 
 def deployment(args, url: str, **kw) -> hubworkers.Deployment:
     return hubworkers.Deployment(url, sources=args.sources, partitions=args.partitions, store=args.store,
-                                 page_size=args.page_size, prefetch=args.prefetch, batch=args.batch, **kw)
+                                 page_size=args.page_size, prefetch=args.prefetch, batch=args.batch,
+                                 linger=args.linger, **kw)
 
 
 def run_hub(args, ctx, workers: int, spy_dir: Path | None = None) -> dict:
     total = sum(ctx["expected"].values())
     with deployment(args, ctx["url"], cases=ctx["cases"]) as d:
         pids = d.start(workers)
-        spy = Spy(pids, spy_dir) if spy_dir else None
+        spy = Spy(pids, spy_dir, gil=args.profile_gil) if spy_dir else None
         cpu0 = [hubworkers.proc_cpu(p) for p in pids]
         b0, m0 = broker_cpu(), machine_cpu()
         d.go()
@@ -140,10 +142,14 @@ def run_latency(args, url: str, workers: int, mappings, binds) -> dict:
         sends += r["sends"]
     if len(sends) != total:
         raise RuntimeError(f"latency run: {len(sends)} sends noted of {total}")
-    lat = sorted((t - reads[k]) * 1000 for k, t in sends)
+    lat = sorted((t - reads[k]) * 1000 for k, t, _ in sends)
+    # read -> mapped (the envelope's produced_at), and mapped -> accepted (publish, confirms,
+    # message log, checkpoint, broker, consumer batch, store reads, send)
+    src = statistics.quantiles([(p - reads[k]) * 1000 for k, _, p in sends], n=100, method="inclusive")
+    rest = statistics.quantiles([(t - p) * 1000 for _, t, p in sends], n=100, method="inclusive")
     span = max(reads.values()) - min(reads.values())
     q = statistics.quantiles(lat, n=100, method="inclusive")
-    return {"p50": q[49], "p99": q[98], "max": lat[-1], "records": len(records), "deliveries": total,
+    return {"p50": q[49], "p99": q[98], "max": lat[-1], "split": (src[49], src[98], rest[49], rest[98]), "records": len(records), "deliveries": total,
             "read_rate": (len(reads) - 1) / span if span > 0 else float("nan"), "elapsed": elapsed,
             "workers": workers}
 
@@ -158,26 +164,39 @@ def run_backlog(args, url: str, workers: int) -> dict:
         print(f"  backlog: {filled['published']:,} messages ({total:,} deliveries) in the partition queues "
               f"after {fill_s:.0f}s; draining with {workers} worker(s)", flush=True)
         d.deliver = True
-        samples, stop = [], threading.Event()
-        pids = d.start(workers, timeout=300)
+        # The delivery loops start consuming as each worker comes up (before go, which only
+        # opens the sources): sample from the moment the processes exist.
         import psutil
-        procs = [psutil.Process(p) for p in pids]
+        samples, stop, first = [], threading.Event(), []
 
         def sample():
+            procs: dict[int, psutil.Process] = {}
             while not stop.is_set():
+                for p in list(d.procs):
+                    if p.pid and p.pid not in procs:
+                        procs[p.pid] = psutil.Process(p.pid)
+                n = d.counter.value if hasattr(d, "counter") else 0
+                if n and not first:
+                    first.append(time.monotonic())
                 try:
-                    samples.append((time.monotonic(), d.counter.value, [p.memory_info().rss / 2**20 for p in procs]))
+                    if procs:
+                        samples.append((time.monotonic(), n, [q.memory_info().rss / 2**20 for q in procs.values()]))
                 except psutil.Error:
-                    return
-                stop.wait(0.5)
+                    pass
+                stop.wait(0.2)
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
+        d.start(workers, timeout=300)
         d.go()
-        elapsed = d.wait_delivered(total, args.backlog_timeout)
+        d.wait_delivered(total, args.backlog_timeout)
+        done_at = time.monotonic()
         stop.set()
         sampler.join()
         d.stop()
         d.check_after(expected, filled["published"])
+    elapsed = done_at - (first[0] if first else done_at - 1e-9)
+    samples = [s for s in samples if len(s[2]) == workers]
+    pids = samples[-1][2]
     # RSS at 10%, 25%, 50%, 75% and 100% of the deliveries, per worker; flat if after the
     # first 10% (the loops built, the store's pools filled) it grows by at most 16 MB or 10%
     marks = {}
@@ -225,6 +244,8 @@ def main() -> int:
     ap.add_argument("--page-size", type=int, default=200)
     ap.add_argument("--prefetch", type=int, default=200)
     ap.add_argument("--batch", type=int, default=100)
+    ap.add_argument("--linger", type=float, help="experiment: patch BatchConsumer's linger (s) in the workers "
+                    "(the hub's is 0.05 and has no setting)")
     ap.add_argument("--raw-window", type=int, default=2000, help="raw baseline: unconfirmed messages in flight")
     ap.add_argument("--raw-prefetch", type=int, default=300)
     ap.add_argument("--fs-in-flight", type=int, default=1000)
@@ -237,6 +258,8 @@ def main() -> int:
     ap.add_argument("--timeout", type=float, default=300.0)
     ap.add_argument("--profile", metavar="DIR", help="after the measured runs, one more hub run per worker count "
                     "under py-spy (raw stacks in DIR; summarised with spysum.py)")
+    ap.add_argument("--profile-gil", action="store_true", help="py-spy --gil: only the thread holding the GIL "
+                    "(Python CPU work), not threads waiting on a socket or the store")
     args = ap.parse_args()
     if args.quick:
         args.messages, args.runs, args.latency_seconds, args.backlog = 2000, 1, 3.0, 4000
@@ -322,7 +345,9 @@ def report(args, results: dict, latency: dict | None, backlog: dict | None, work
     if latency:
         print(f"latency at {args.latency_rate:,.0f} records/s offered ({latency['read_rate']:,.0f}/s read), "
               f"{latency['workers']} worker(s), {latency['deliveries']:,} deliveries: source read -> destination "
-              f"accepted p50 {latency['p50']:.1f} ms, p99 {latency['p99']:.1f} ms, max {latency['max']:.0f} ms")
+              f"accepted p50 {latency['p50']:.1f} ms, p99 {latency['p99']:.1f} ms, max {latency['max']:.0f} ms\n"
+              "  of which read -> mapped p50 {:.1f} / p99 {:.1f} ms, mapped -> accepted p50 {:.1f} / p99 {:.1f} ms"
+              .format(*latency["split"]))
     if backlog:
         marks = "  ".join(f"{int(k * 100)}%: " + "/".join(f"{v:.0f}" for v in vs) for k, vs in backlog["marks"].items())
         print(f"backlog {backlog['messages']:,} messages ({backlog['deliveries']:,} deliveries), {backlog['workers']} "

@@ -14,7 +14,9 @@ Two rules keep that from costing availability:
   about two seconds, before its heartbeat has gone stale;
 - a process over its cap (a new process joined) yields one unit of the group at a time,
   only after W has been steady for a few seconds, and does not try that unit again for a
-  while, so the newcomer gets it instead of the same process winning it back."""
+  second (two of the newcomer's tries, hub/runtime/loops.STANDBY_SECONDS), so the newcomer
+  gets it instead of the same process winning it back; short, because if the newcomer dies
+  just then, that unit waits out the cooldown before anyone takes it over."""
 from __future__ import annotations
 
 import logging
@@ -30,7 +32,7 @@ log = logging.getLogger("tongban.allotment")
 
 class Allotment:
     def __init__(self, store, *, beat_seconds: float = 1.0, fresh_seconds: float = 3.0, patience: int = 2,
-                 steady_seconds: float = 3.0, cooldown_seconds: float = 3.0, worker: str | None = None):
+                 steady_seconds: float = 3.0, cooldown_seconds: float = 1.0, worker: str | None = None):
         self.store = store
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{int(time.time() * 1000)}"
         self.started_at = datetime.now(timezone.utc)

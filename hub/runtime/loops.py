@@ -19,6 +19,13 @@ from hub.runtime.tracks import twin_departments
 log = logging.getLogger("tongban.loops")
 
 
+# How often a process standing by tries for a unit someone else holds. A dead holder's
+# units are free at once (its locks go with its connections); the allotment takes a free
+# unit over its share on the second sighting (hub/runtime/allotment.py), so a takeover
+# takes about two of these plus a heartbeat. Each try is one queue declare at the broker.
+STANDBY_SECONDS = 0.5
+
+
 def keep_alive(conn, last: float) -> float:
     """Read a connection that is otherwise read only while waiting for confirms, and send
     heartbeats: a quiet one would be closed by the broker (missed heartbeats) under the
@@ -61,13 +68,13 @@ class SourceLoop:
         self._ticked = keep_alive(self.conn, self._ticked)
         if not self.holds_source:
             if not self.allot.may_try(self.unit):
-                return 1.0
+                return STANDBY_SECONDS
             if not bus.take_lock(self.conn, self.unit):
                 self.allot.taken_elsewhere(self.unit)
-                return 1.0
+                return STANDBY_SECONDS
             if not self.allot.keep("sources", self.unit):
                 bus.drop_lock(self.conn, self.unit)
-                return 1.0
+                return STANDBY_SECONDS
             self.holds_source = True
             log.info("source %s: reading (this process holds it)", self.name)
         elif self.allot.must_yield("sources", self.unit):
@@ -167,7 +174,7 @@ class ConsumerLoop:
             self._idle(1.0)          # an older layout of this destination still drains
             return 0
         if not self._may_consume():
-            self._idle(1.0)          # another process holds the queue: stand by
+            self._idle(STANDBY_SECONDS)   # another process holds the queue: stand by
             return 0
         if self.exclusive and self.allot.must_yield(self.group, self.queue):
             raise Yield(self.queue)

@@ -76,10 +76,14 @@ def test_partitions_spread_over_workers_and_a_dead_ones_are_taken_over(settings,
         before = store.counts()["deliveries"]["platform"]
         first.kill()
         started = time.monotonic()
-        wait_until(lambda: set(_consumers(settings).values()) == {1} and
-                   _holdings(store).get(next(iter(_holdings(store))), {}) == {d: partitions for d in DESTS},
+        # the broker's view first: every partition consumed again; then the store's heartbeats
+        wait_until(lambda: set(_consumers(settings).values()) == {1}, timeout=20, interval=0.1,
+                   what="every partition consumed again")
+        consumed = time.monotonic() - started
+        wait_until(lambda: _holdings(store).get(next(iter(_holdings(store))), {}) == {d: partitions for d in DESTS},
                    timeout=20, interval=0.2, what="the survivor holding every partition")
-        print(f"TAKEOVER seconds={time.monotonic() - started:.1f} store={shared_db_url.split(':')[0]}")
+        print(f"TAKEOVER seconds={consumed:.1f} heartbeat_seconds={time.monotonic() - started:.1f} "
+              f"store={shared_db_url.split(':')[0]}")
         assert before <= 1200
         requests.post(sims.urls["platform"] + "/_admin/faults", json={"latency_ms": 0}, timeout=5)
         _delivered_all(settings, store, 400)

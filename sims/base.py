@@ -136,6 +136,9 @@ class SimServer:
         self.route("POST", "/_admin/faults", self._admin_faults)
         self.route("GET", "/_admin/health", self._admin_health)
         self.route("POST", "/_admin/reset", self._admin_reset)
+        self.route("GET", "/_admin/concurrency", self._admin_concurrency)
+        self._flight_lock = threading.Lock()
+        self._in_flight = self._max_in_flight = self._connections_seen = 0
         self.setup_routes()
         self.reset_state()
 
@@ -213,7 +216,16 @@ class SimServer:
     def _admin_health(self, req: Request) -> Response:
         return json_response({"status": "ok", "name": self.name, "faults": self.faults.to_dict()})
 
+    def _admin_concurrency(self, req: Request) -> Response:
+        """How many requests (outside /_admin/) were being answered at once, at most, and how
+        many TCP connections were opened: a client with keep-alive sessions opens few."""
+        with self._flight_lock:
+            return json_response({"in_flight": self._in_flight, "max_in_flight": self._max_in_flight,
+                                  "connections": self._connections_seen})
+
     def _admin_reset(self, req: Request) -> Response:
+        with self._flight_lock:
+            self._max_in_flight = self._connections_seen = 0
         self.faults.reset()
         with self.lock:
             self.reset_state()
@@ -229,6 +241,18 @@ class SimServer:
             body = h.read_body()
         except HttpError as exc:
             return json_response(exc.body, exc.status)
+        if not faulty:
+            return self._answer(h, parts, entry, body, faulty)
+        with self._flight_lock:
+            self._in_flight += 1
+            self._max_in_flight = max(self._max_in_flight, self._in_flight)
+        try:
+            return self._answer(h, parts, entry, body, faulty)
+        finally:
+            with self._flight_lock:
+                self._in_flight -= 1
+
+    def _answer(self, h, parts, entry, body, faulty: bool) -> Response | None:
         if faulty:
             down, latency, error, malformed = self.faults.draw()
             if down:
@@ -266,6 +290,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         with self.sim._conns_lock:
             self.sim._conns.add(self.connection)
+        with self.sim._flight_lock:
+            self.sim._connections_seen += 1
 
     def finish(self):
         try:

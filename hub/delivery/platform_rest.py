@@ -14,6 +14,7 @@ import requests
 from .base import DeliveryError, MessageMeta
 from .http_outcome import outcome
 from .retrying import within_attempt
+from .sessions import keepalive_session
 
 # within_attempt()'s first wait: after a transient failure, the next attempt comes this much later
 FIRST_WAIT = 0.05
@@ -24,8 +25,7 @@ class PlatformRest:
         self.name = name
         self.endpoint = url.rstrip("/") + "/api/v1/messages"
         self.timeout = timeout
-        self.session = requests.Session()
-        self.session.trust_env = False
+        self.session = keepalive_session()
         self._template = self.session.prepare_request(requests.Request(
             "POST", self.endpoint, headers={"Content-Type": "application/json; charset=utf-8"}))
 

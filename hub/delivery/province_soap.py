@@ -26,6 +26,7 @@ from zeep.wsdl.utils import etree_to_string
 
 from .base import ACCEPTED, DUPLICATE, DeliveryError, MessageMeta
 from .retrying import within_attempt
+from .sessions import keepalive_session
 
 OPERATION = "Report"
 FIELDS = ("messageId", "kind", "caseNo", "sequence", "department", "payload")   # the WSDL's order
@@ -122,8 +123,7 @@ class ProvinceSoap:
         self.timeout = timeout
         self._prepared: _Prepared | None = None
         self._lock = threading.Lock()
-        self._session = requests.Session()
-        self._session.trust_env = False
+        self._session = keepalive_session()
         self._post = None
 
     def _prepare(self) -> _Prepared:

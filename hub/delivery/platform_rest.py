@@ -7,17 +7,13 @@ attempt runs without tenacity's per-call set-up, which a failed attempt still ge
 (bench/delivery_clients.py measures it against a bare requests loop)."""
 from __future__ import annotations
 
-import time
 
 import requests
 
 from .base import DeliveryError, MessageMeta
 from .http_outcome import outcome
-from .retrying import within_attempt
+from .retrying import three_tries
 from .sessions import keepalive_session
-
-# within_attempt()'s first wait: after a transient failure, the next attempt comes this much later
-FIRST_WAIT = 0.05
 
 
 class PlatformRest:
@@ -26,18 +22,13 @@ class PlatformRest:
         self.endpoint = url.rstrip("/") + "/api/v1/messages"
         self.timeout = timeout
         self.session = keepalive_session()
+        self._send = three_tries(self._post)
         self._template = self.session.prepare_request(requests.Request(
             "POST", self.endpoint, headers={"Content-Type": "application/json; charset=utf-8"}))
 
     def send(self, body: bytes, meta: MessageMeta) -> str:
-        """Three attempts in all for a transient failure (within_attempt's policy)."""
-        try:
-            return self._post(body, meta)
-        except DeliveryError as err:
-            if not err.transient:
-                raise
-        time.sleep(FIRST_WAIT)
-        return self._again(body, meta)
+        """Three attempts in all for a transient failure (retrying.three_tries)."""
+        return self._send(body, meta)
 
     def _post(self, body: bytes, meta: MessageMeta) -> str:
         if isinstance(body, str):   # what requests' data= would have encoded
@@ -51,10 +42,6 @@ class PlatformRest:
         except requests.RequestException as exc:
             raise DeliveryError(f"platform unreachable: {exc.__class__.__name__}", transient=True) from None
         return outcome(resp.status_code, resp.text, "platform")
-
-    @within_attempt(attempts=2)
-    def _again(self, body: bytes, meta: MessageMeta) -> str:
-        return self._post(body, meta)
 
     def close(self) -> None:
         self.session.close()

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 
 import requests
 import zeep
@@ -25,13 +24,12 @@ from zeep.transports import Transport
 from zeep.wsdl.utils import etree_to_string
 
 from .base import ACCEPTED, DUPLICATE, DeliveryError, MessageMeta
-from .retrying import within_attempt
+from .retrying import three_tries
 from .sessions import keepalive_session
 
 OPERATION = "Report"
 FIELDS = ("messageId", "kind", "caseNo", "sequence", "department", "payload")   # the WSDL's order
 SOAP_ENV = "{http://schemas.xmlsoap.org/soap/envelope/}"
-FIRST_WAIT = 0.05   # within_attempt()'s first wait between attempts
 _MARK = "TONGBAN-TEMPLATE-{}-7c1e"
 _SEQ_MARK = 1357924680            # an int marker for the xs:int field
 # Characters XML 1.0 cannot carry: such a value goes through zeep, which refuses it as before.
@@ -124,6 +122,7 @@ class ProvinceSoap:
         self._prepared: _Prepared | None = None
         self._lock = threading.Lock()
         self._session = keepalive_session()
+        self._send = three_tries(self._call)
         self._post = None
 
     def _prepare(self) -> _Prepared:
@@ -145,18 +144,8 @@ class ProvinceSoap:
             return self._prepared
 
     def send(self, body: bytes, meta: MessageMeta) -> str:
-        """Three attempts in all for a transient failure (within_attempt's policy)."""
-        try:
-            return self._call(body, meta)
-        except DeliveryError as err:
-            if not err.transient:
-                raise
-        time.sleep(FIRST_WAIT)
-        return self._again(body, meta)
-
-    @within_attempt(attempts=2)
-    def _again(self, body: bytes, meta: MessageMeta) -> str:
-        return self._call(body, meta)
+        """Three attempts in all for a transient failure (retrying.three_tries)."""
+        return self._send(body, meta)
 
     def _call(self, body: bytes, meta: MessageMeta) -> str:
         p = self._prepared or self._prepare()

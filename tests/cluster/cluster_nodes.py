@@ -19,30 +19,18 @@ import itertools
 import os
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from tests.ports import free_port, port_open
 
 PREFIX = "tbc"
 _seq = itertools.count()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _port_open(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
 
 
 def available() -> str | None:
@@ -56,7 +44,7 @@ def available() -> str | None:
 class Node:
     def __init__(self, name: str, workdir: str):
         self.name, self.workdir = name, workdir
-        self.port, self.dist = _free_port(), _free_port()
+        self.port, self.dist = free_port(), free_port()
         with open(os.path.join(workdir, "rabbitmq.conf"), "w") as fh:
             fh.write(f"listeners.tcp.default = 127.0.0.1:{self.port}\nloopback_users = none\n")
         with open(os.path.join(workdir, "enabled_plugins"), "w") as fh:
@@ -149,7 +137,7 @@ class Cluster:
         node = self.nodes[i]
         node.halt() if full else node.stop_app()
         deadline = time.monotonic() + 30
-        while _port_open(node.port) and time.monotonic() < deadline:
+        while port_open(node.port) and time.monotonic() < deadline:
             time.sleep(0.1)
 
     def start_node(self, i: int) -> None:

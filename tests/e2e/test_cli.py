@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 
@@ -12,17 +11,13 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT, wait_until
+from tests.ports import free_port
 
 
 def tongban(*args, env=None, timeout=300):
     return subprocess.run([sys.executable, "-m", "hub.cli.main", *args], cwd=ROOT, capture_output=True,
                           text=True, timeout=timeout, env=env or os.environ.copy())
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_demo_json_summary(broker_url):
@@ -67,7 +62,7 @@ def test_demo_with_two_worker_processes_on_postgresql(broker_url):
 
 
 def test_pieces_run_alone_sims_load_run_verify_status(broker_url, tmp_path):
-    ports = {n: _free_port() for n in ("commerce", "platform", "province")}
+    ports = {n: free_port() for n in ("commerce", "platform", "province")}
     env = dict(os.environ, TONGBAN_BROKER_URL=broker_url, TONGBAN_DB_URL=f"sqlite:///{tmp_path}/cli.db",
                TONGBAN__SIMS__COMMERCE_PORT=str(ports["commerce"]), TONGBAN__SIMS__PLATFORM_PORT=str(ports["platform"]),
                TONGBAN__SIMS__PROVINCE_PORT=str(ports["province"]),

@@ -11,28 +11,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 import uuid
 from contextlib import contextmanager
+from tests.ports import free_port, port_open
 
 SHARED = os.environ.get("TONGBAN_FAULTS_BROKER", "private") == "shared"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _port_open(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
 
 
 class BrokerNode:
@@ -55,7 +43,7 @@ class BrokerNode:
     def wait_ready(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if _port_open(self.port):
+            if port_open(self.port):
                 return
             time.sleep(0.2)
         raise RuntimeError(f"RabbitMQ node {self.node} did not listen on {self.port} within {timeout}s")
@@ -86,7 +74,7 @@ class BrokerNode:
             return cls("rabbit@localhost", 5672)
         name = f"tbfaults{os.getpid()}"
         workdir = tempfile.mkdtemp(prefix=f"{name}-")
-        port, dist = _free_port(), _free_port()
+        port, dist = free_port(), free_port()
         with open(os.path.join(workdir, "rabbitmq.conf"), "w") as fh:
             fh.write(f"listeners.tcp.default = 127.0.0.1:{port}\nloopback_users = none\n")
         with open(os.path.join(workdir, "enabled_plugins"), "w") as fh:

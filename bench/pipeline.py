@@ -196,7 +196,6 @@ def run_backlog(args, url: str, workers: int) -> dict:
         d.check_after(expected, filled["published"])
     elapsed = done_at - (first[0] if first else done_at - 1e-9)
     samples = [s for s in samples if len(s[2]) == workers]
-    pids = samples[-1][2]
     # RSS at 10%, 25%, 50%, 75% and 100% of the deliveries, per worker; flat if after the
     # first 10% (the loops built, the store's pools filled) it grows by at most 16 MB or 10%
     marks = {}
@@ -204,7 +203,7 @@ def run_backlog(args, url: str, workers: int) -> dict:
         s = next((s for s in samples if s[1] >= frac * total), samples[-1])
         marks[frac] = s[2]
     after = [s[2] for s in samples if s[1] >= 0.1 * total] or [samples[-1][2]]
-    peak = [max(r[i] for r in after) for i in range(len(pids))]
+    peak = [max(r[i] for r in after) for i in range(workers)]
     growth = [pk - m for pk, m in zip(peak, marks[0.1])]
     flat = all(g <= max(16.0, 0.1 * m) for g, m in zip(growth, marks[0.1]))
     return {"messages": filled["published"], "deliveries": total, "fill_s": fill_s, "elapsed": elapsed,

@@ -29,8 +29,8 @@ def load(paths: list[Path]) -> list[tuple[list[str], int]]:
     for path in paths:
         for f in ([*path.glob("*.txt")] if path.is_dir() else [path]):
             for line in f.read_text().splitlines():
-                if line.strip():
-                    stack, n = line.rsplit(" ", 1)
+                stack, _, n = line.strip().rpartition(" ")
+                if stack and n.isdigit():
                     stacks.append((stack.split(";"), int(n)))
     return stacks
 

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from . import commerce_applications, drift
 from .base import HttpError, Request, Response, SimServer, json_response, list_response, load_request
 from .commerce_data import CaseFactory
+from .step_order import STEP_ORDERS, reorder_steps
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MAX_PAGE = 500
@@ -63,6 +64,7 @@ class CommerceSim(SimServer):
     def setup_routes(self) -> None:
         self.route("GET", "/api/v1/changes", self.changes)
         self.route("POST", "/_admin/load", self.admin_load)
+        self.route("POST", "/_admin/release-withheld", self.admin_release_withheld)
         self.route("GET", "/_admin/events", self.admin_events)
         self.route("GET", "/_admin/cases", self.admin_cases)
         commerce_applications.register(self)
@@ -80,6 +82,8 @@ class CommerceSim(SimServer):
         self.visible_at: list[datetime] = []       # parallel to events: when each row shows in the feed
         self.drift: dict = dict(self.default_drift)
         self.poisoned: set[int] = set()             # eventIds the feed writes out broken
+        self.withheld: list[dict] = []              # steps kept back by load(withhold_step=...)
+        self._rng = random.Random(self.seed)
 
     # --- writing -------------------------------------------------------------------
     def _stamp(self) -> datetime:
@@ -90,9 +94,13 @@ class CommerceSim(SimServer):
         self.last_updated = now
         return now
 
-    def load(self, cases: int, bad: int = 0) -> dict:
+    def load(self, cases: int, bad: int = 0, step_order: str = "in_order", withhold_step: int | None = None,
+             withhold_cases: int = 0) -> dict:
         """Create `cases` good and `bad` broken-USCC cases; their events go to the feed
-        interleaved in business-time order, each case's steps still in order."""
+        interleaved in business-time order, each case's steps in order unless `step_order`
+        says otherwise (reversed, or shuffled: a system that writes a case's steps out of
+        order); `withhold_step` of the first `withhold_cases` cases is kept back until
+        POST /_admin/release-withheld (a step written late, or never)."""
         with self.lock:
             made = [self.factory.case(bad=False) for _ in range(cases)]
             made += [self.factory.case(bad=True) for _ in range(bad)]
@@ -100,8 +108,28 @@ class CommerceSim(SimServer):
             events.sort(key=lambda e: (e["_at"], e["stepNo"]))
             for event in events:
                 del event["_at"]
+            events = reorder_steps(events, step_order, self._rng)
+            held = {c["applyNo"] for c, _ in made[:withhold_cases]} if withhold_step else set()
+            self.withheld += [e for e in events if e["applyNo"] in held and e["stepNo"] == withhold_step]
+            events = [e for e in events if not (e["applyNo"] in held and e["stepNo"] == withhold_step)]
             if self.drift:
                 events = drift.apply(events, self.drift)
+            self._append(events)
+            for case, evs in made:
+                case["eventIds"] = [e["eventId"] for e in evs if "eventId" in e]
+                self.cases.append(case)
+        return {"created": cases,
+                "applyNos": [c["applyNo"] for c, _ in made[:cases]],
+                "bad": [c["applyNo"] for c, _ in made[cases:]]}
+
+    def release_withheld(self) -> dict:
+        with self.lock:
+            events, self.withheld = self.withheld, []
+            self._append(events)
+        return {"released": [{"applyNo": e["applyNo"], "stepNo": e["stepNo"], "eventId": e["eventId"]}
+                             for e in events]}
+
+    def _append(self, events: list[dict]) -> None:
             for event in events:
                 updated = self._stamp()
                 ordered = {"eventId": self.next_event_id, **event,
@@ -113,12 +141,6 @@ class CommerceSim(SimServer):
                 self.visible_at.append(max(shows, self.visible_at[-1]) if self.visible_at else shows)
                 self.events.append(event)
                 self.next_event_id += 1
-            for case, evs in made:
-                case["eventIds"] = [e["eventId"] for e in evs if "eventId" in e]
-                self.cases.append(case)
-        return {"created": cases,
-                "applyNos": [c["applyNo"] for c, _ in made[:cases]],
-                "bad": [c["applyNo"] for c, _ in made[cases:]]}
 
     # --- routes --------------------------------------------------------------------
     def changes(self, req: Request) -> Response:
@@ -142,7 +164,17 @@ class CommerceSim(SimServer):
 
     def admin_load(self, req: Request) -> Response:
         body, cases, bad = load_request(req, MAX_LOAD)
-        return json_response(self.load(cases, bad))
+        order = body.get("step_order", "in_order")
+        if order not in STEP_ORDERS:
+            raise HttpError(400, f"step_order must be one of {', '.join(STEP_ORDERS)}", field="step_order")
+        step, held = body.get("withhold_step"), body.get("withhold_cases", 0)
+        for key, value in (("withhold_step", step), ("withhold_cases", held)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+                raise HttpError(400, f"{key} must be a non-negative integer", field=key)
+        return json_response(self.load(cases, bad, order, step, held))
+
+    def admin_release_withheld(self, req: Request) -> Response:
+        return json_response(self.release_withheld())
 
     def admin_drift(self, req: Request) -> Response:
         return json_response(drift.set_drift(self, req.json()))

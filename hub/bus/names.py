@@ -24,6 +24,15 @@ def partition_queue(destination: str, index: int, partitions: int) -> str:
     return f"tongban.to.{destination}.{index}of{partitions}"
 
 
+def partition_of_queue(queue: str) -> tuple[int, int] | None:
+    """(index, partitions) of a partition queue's name; None for any other queue."""
+    tail = queue.rsplit(".", 1)[-1]
+    index, sep, count = tail.partition("of")
+    if not (sep and index.isdigit() and count.isdigit()):
+        return None
+    return int(index), int(count)
+
+
 def partition_queues(destination: str, partitions: int) -> list[str]:
     return [partition_queue(destination, i, partitions) for i in range(partitions)]
 
@@ -79,5 +88,6 @@ H_REPLAYED_FROM = "x-tongban-replayed-from"   # the dead letter a replayed messa
 # these two have no "x-" prefix.
 H_SLOT = "tongban-slot"                       # the case's partition slot (hub/routing/partitions.py)
 H_DELAY = "tongban-delay"                     # which delay queue a retry copy is for
+H_SEQ_MODE = "x-tongban-sequence-mode"       # how the source numbers the case's steps (hub/runtime/sequence.py)
 H_FENCE_FOR = "x-tongban-fence-for"           # the source waiting for this fence (hub/runtime/takeover.py)
 FENCE = "fence"                               # H_KIND of a fence on tongban.compare: no envelope

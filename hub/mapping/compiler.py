@@ -29,6 +29,9 @@ from .spec import (FieldError, compile_condition, compile_field, compile_templat
 _TIME_FIELDS = ("occurred_at", "issued_at", "submitted_at", "accepted_at")
 
 
+SEQUENCE_MODES = ("gap_free", "ordered", "none")
+
+
 @dataclass
 class Mapping:
     name: str
@@ -45,6 +48,10 @@ class Mapping:
     envelope_fields: dict[str, Callable[[dict], Any]] = dc_field(default_factory=dict)
     condition: str = "always"
     condition_path: str | None = None
+    # How the department numbers a case's steps (hub/runtime/sequence.py): gap_free (1, 2,
+    # 3, ...: a missing step is waited for), ordered (increasing, with gaps: a step that
+    # comes after a later one is refused), none (no order to keep by number)
+    sequence: str = "gap_free"
 
     @property
     def ref(self) -> str:
@@ -141,6 +148,9 @@ def _compile(doc: dict, where: str, path: Path | None) -> Mapping:
     if doc["kind"] not in MODELS or doc["kind"] == "envelope":
         raise ValueError(f"{where}: unknown kind {doc['kind']!r}")
     tables = doc.get("code_tables") or {}
+    sequence = doc.get("sequence", "gap_free")
+    if sequence not in SEQUENCE_MODES:
+        raise ValueError(f"{where}: sequence must be one of {', '.join(SEQUENCE_MODES)}, got {sequence!r}")
     targets = [(tuple(t.split(".")), compile_field(t, spec, tables)) for t, spec in doc["fields"].items()]
     envelope_fields = {k: compile_field(k, spec, tables) for k, spec in (doc.get("envelope") or {}).items()}
     return Mapping(
@@ -151,6 +161,7 @@ def _compile(doc: dict, where: str, path: Path | None) -> Mapping:
         record_version=compile_template(str(doc.get("record_version", "1"))),
         build=_nest(targets), envelope_fields=envelope_fields, condition=describe_condition(doc.get("when")),
         condition_path=",".join(dict.fromkeys(condition_paths(doc.get("when")))) or None,
+        sequence=sequence,
     )
 
 

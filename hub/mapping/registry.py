@@ -17,6 +17,7 @@ class MappingSet:
     def __init__(self, mappings: list[Mapping]):
         self.mappings = mappings
         self._by_system: dict[str, list[Mapping]] = defaultdict(list)
+        self._by_ref = {m.ref: m for m in mappings}
         for m in mappings:
             self._by_system[m.system].append(m)
 
@@ -25,6 +26,11 @@ class MappingSet:
         root = Path(directory or DEFAULT_DIR)
         files = sorted(p for p in root.glob("*/*.yaml") if not p.name.startswith("_"))
         return cls([load_file(p) for p in files])
+
+    def sequence_mode(self, ref: str | None) -> str:
+        """How the mapping `ref` (name@version) numbers its steps; "none" for no mapping."""
+        m = self._by_ref.get(ref or "")
+        return m.sequence if m is not None else "none"
 
     def for_system(self, system: str) -> list[Mapping]:
         found = self._by_system.get(system)

@@ -97,6 +97,7 @@ def delivery_state(store) -> dict[str, dict]:
         entry = out.setdefault(dest, {"breaker": "closed", "since": None, "probe_at": None, "reason": None})
         entry["held_retrying"] = counts.get("retrying", 0) + counts.get("released", 0)
         entry["held_dead"] = counts.get("dead", 0)
+        entry["held_waiting"] = counts.get("waiting", 0)   # for an earlier step of the case
         entry["parked"] = counts.get("parked", 0)
     return out
 
@@ -108,12 +109,14 @@ def render(report: dict) -> str:
                      f"{q['consumers']:>10}{q.get('publish_rate', '-'):>8}{q.get('ack_rate', '-'):>8}")
     dests = report.get("destinations") or {}
     if dests:
-        lines.append(f"{'destination':<16}{'breaker':<11}{'held (retry)':>13}{'held (dead)':>12}{'parked':>8}  since")
+        lines.append(f"{'destination':<16}{'breaker':<11}{'held (retry)':>13}{'held (dead)':>12}"
+                     f"{'held (step)':>12}{'parked':>8}  since")
         for name, d in sorted(dests.items()):
             since = d["since"].isoformat(timespec="seconds") if d.get("since") else ""
             probe = f", probe at {d['probe_at'].isoformat(timespec='seconds')}" if d.get("probe_at") else ""
             lines.append(f"{name:<16}{d['breaker'].replace('_', '-'):<11}{d.get('held_retrying', 0):>13}"
-                         f"{d.get('held_dead', 0):>12}{d.get('parked', 0):>8}  {since}{probe}")
+                         f"{d.get('held_dead', 0):>12}{d.get('held_waiting', 0):>12}{d.get('parked', 0):>8}"
+                         f"  {since}{probe}")
     s = report["store"]
     parts = report.get("partitions") or {}
     if parts.get("destinations"):

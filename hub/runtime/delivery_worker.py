@@ -14,6 +14,8 @@ reaches a destination from one track only. Around a cutover or rollback both tra
 route the same step (the old primary read it just before, the new one just after); the
 ledger keeps the track, and a step already delivered from the other track is recorded
 as "twin" and not sent again (hub/runtime/takeover.py covers the opposite gap).
+Invariant 5 for what the source sends early: a numbered step waits for the steps before it
+(hub/runtime/sequence.py), parked behind a *waiting* hold.
 Invariant 7: a transient failure sends a copy counted one higher to a retry queue
 (hub/runtime/retry.py); at the limit the message is dead-lettered with stage deliver.
 Many failures in a row open the destination's circuit breaker (hub/runtime/breaker.py):
@@ -25,6 +27,8 @@ calls, then every publish confirmed (retries, dead letters), then one store tran
 from __future__ import annotations
 
 import logging
+import time
+from datetime import datetime, timezone
 
 from hub import bus
 from hub.bus import ConfirmingPublisher, Delivery, names
@@ -33,8 +37,11 @@ from hub.runtime.breaker import CircuitBreaker
 from hub.runtime.deadletters import publish_dead_letter
 from hub.runtime.hold import GATE, HoldBook, Item, is_gate_replay, is_live_head, item_of, meta_of
 from hub.runtime.retry import RetryPolicy, attempts_of, retry_headers
+from hub.runtime.sequence import SEQ, SequenceCheck, awaited_step, gap_seconds
 
 log = logging.getLogger("tongban.delivery")
+
+GAVE_UP = "sequence: "   # the reason of a hold whose early step gave up waiting for an earlier one
 
 __all__ = ["BreakerOpen", "DeliveryWorker", "meta_of"]
 
@@ -53,13 +60,16 @@ class _Batch:
     operator's replay, or another process that held the queue meanwhile, may have changed
     them), committed in one transaction when it ends."""
 
-    def __init__(self, store, destination: str, items: list[Item], twin_departments: frozenset[str]):
+    def __init__(self, store, destination: str, items: list[Item], twin_departments: frozenset[str],
+                 routes=None, cases: list[str] | None = None):
         self.destination, self.twin_departments = destination, twin_departments
         self.done = store.delivered_ids(destination, [i.message_id for i in items])
         self.rows: list[dict] = []
         twins = [i.meta.case_no for i in items if i.meta.department in twin_departments]
         self.steps = store.delivered_steps(destination, twins) if twins else {}
-        self.book = HoldBook(store, destination, [i.meta.case_no for i in items])
+        cases = [i.meta.case_no for i in items] if cases is None else cases
+        self.book = HoldBook(store, destination, cases)
+        self.seq = SequenceCheck(store, destination, routes, cases, self.done)
 
     def twin_delivered(self, item: Item) -> bool:
         m = item.meta
@@ -75,6 +85,7 @@ class _Batch:
         elif outcome in ("accepted", "duplicate") and m.track and m.case_no and m.sequence is not None:
             self.steps.setdefault((m.case_no, m.kind, m.sequence), set()).add(m.track)
         self.done.add(item.message_id)
+        self.seq.delivered(item)
         self.rows.append({"message_id": item.message_id, "case_no": m.case_no, "track": m.track,
                           "sequence": m.sequence, "kind": m.kind, "outcome": outcome})
 
@@ -85,7 +96,7 @@ class _Batch:
 class DeliveryWorker:
     def __init__(self, destination, store, dead_letters: ConfirmingPublisher, policy: RetryPolicy | None = None,
                  breaker: CircuitBreaker | None = None, twin_departments: frozenset[str] = frozenset(),
-                 queue_type: str = "classic"):
+                 queue_type: str = "classic", routes=None, settings: dict | None = None):
         self.destination = destination
         self.store = store
         self.dead_letters = dead_letters      # publishes dead letters and retry copies
@@ -96,6 +107,9 @@ class DeliveryWorker:
         # departments read on two tracks: only their messages need the cross-track step check
         self.twin_departments = twin_departments
         self.queue_type = queue_type
+        self.routes = routes            # which steps come here (hub/runtime/sequence.py); None: all
+        self.settings = settings
+        self._ticked = 0.0
 
     def prepare(self, conn) -> None:
         """Declare this destination's retry queues (a retry published to a missing queue
@@ -112,7 +126,7 @@ class DeliveryWorker:
             except (ValueError, KeyError, TypeError) as exc:
                 items.append(None)
                 log.warning("malformed message on %s: %s", self.destination.name, exc)
-        b = _Batch(self.store, self.destination.name, [i for i in items if i], self.twin_departments)
+        b = _Batch(self.store, self.destination.name, [i for i in items if i], self.twin_departments, self.routes)
         settled, stopped = [], False
         for d, item in zip(batch, items):
             if self.breaker.is_open:
@@ -146,7 +160,7 @@ class DeliveryWorker:
                 return
             gate = book.gate_for(item)
             if gate is None:
-                self._send(item, b)
+                self._in_order(item, b)
                 return
             book.hold(case, GATE + gate["id"], 0, "dead", f"waiting for dead letter {gate['id']} of this case "
                       f"(stage {gate['stage']}): {gate['reason']}", dead_letter_id=gate["id"])
@@ -159,17 +173,114 @@ class DeliveryWorker:
                     self._drain(case, b)
             else:
                 log.info("%s: stale copy of held message %s dropped", self.destination.name, mid)
-        elif mid not in b.done:
+        elif mid in b.done:
+            return
+        elif (awaited := awaited_step(hold)) is not None and item.meta.sequence is not None \
+                and item.meta.sequence <= awaited:
+            book.park(item)          # the step the case waits for: it goes first if it may
+            self._drain(case, b)
+        elif self._comes_before_gave_up(hold, item, b):
+            self._send(item, b)      # the step that was missing, come at last: in order, before the dead one
+        else:
             book.park(item)
 
+    def _comes_before_gave_up(self, hold: dict, item: Item, b: _Batch) -> bool:
+        """A case held dead because its early step gave up waiting: the step it waited for
+        (or one before it) may still go, ahead of the dead letter an operator will replay."""
+        if hold["status"] != "dead" or not (hold.get("reason") or "").startswith(GAVE_UP):
+            return False
+        head = next((r["sequence"] for r in b.seq.steps.get(item.meta.case_no, ())
+                     if r["message_id"] == hold["head_message_id"]), None)
+        return (head is not None and item.meta.sequence is not None and item.meta.sequence < head
+                and b.seq.verdict(item).ready)
+
+    def _in_order(self, item: Item, b: _Batch) -> None:
+        """Send a message no hold stops, if its case's earlier steps are settled here."""
+        v = b.seq.verdict(item)
+        if v.ready:
+            self._send(item, b)
+        elif v.late:
+            self._refuse_late(item, b, v.late_after)
+        else:
+            self._wait(item, b, v.waits_for)
+            b.book.park(item)
+
+    def _wait(self, item: Item, b: _Batch, step: int) -> None:
+        m = item.meta
+        b.book.hold(m.case_no, f"{SEQ}{step}", 0, "waiting",
+                    f"step {step} of case {m.case_no} has not arrived (step {m.sequence} came first)",
+                    fresh=awaited_step(b.book.get(m.case_no)) != step)
+        log.info("%s: %s is step %s of case %s; waiting for step %d", self.destination.name, item.message_id,
+                 m.sequence, m.case_no, step)
+
+    def _refuse_late(self, item: Item, b: _Batch, after: int) -> None:
+        self._dead_letter(item.body, item.headers, item.routing_key, item.message_id, item.meta,
+                          f"step {item.meta.sequence} of case {item.meta.case_no} arrived after step {after} "
+                          f"was delivered", 1, stage="sequence")
+
     def _drain(self, case: str, b: _Batch) -> None:
-        """The head got through: deliver what was parked behind it, in order; the first
-        that fails becomes the new head and the rest stay parked."""
+        """The head got through (or the step the case waited for came): deliver what was
+        parked behind it, in order, each once its earlier steps are settled; the first that
+        fails becomes the new head, the first that must wait for a step the new wait, and
+        the rest stay parked."""
         for p in b.book.parked(case):
+            if p.message_id in b.done:
+                b.book.unpark(p)
+                continue
+            v = b.seq.verdict(p)
+            if v.late:
+                b.book.unpark(p)
+                self._refuse_late(p, b, v.late_after)
+                continue
+            if not v.ready:
+                self._wait(p, b, v.waits_for)
+                return
             b.book.unpark(p)
-            if p.message_id not in b.done and not self._send(p, b):
+            if not self._send(p, b):
                 return
         b.book.release(case)
+
+    # --- time ---------------------------------------------------------------------------
+    def tick(self, owns=lambda case_no: True) -> None:
+        """Between batches: a case waiting for a step that went only elsewhere goes on once
+        the step was read; one waiting longer than its department's gap gives up (its early
+        step dead-lettered at stage sequence, naming the missing one). At most once a second."""
+        if time.monotonic() - self._ticked < 1.0 or self.breaker.is_open:
+            return
+        self._ticked = time.monotonic()
+        # owns: the cases of the partition this worker holds (holds are written by it alone)
+        waiting = [h for h in self.store.list_holds(self.destination.name, status="waiting")
+                   if h["head_message_id"].startswith(SEQ) and owns(h["case_no"])]
+        if not waiting:
+            return
+        b = _Batch(self.store, self.destination.name, [], self.twin_departments, self.routes,
+                   cases=[h["case_no"] for h in waiting])
+        lots = {h["case_no"]: b.book.parked(h["case_no"]) for h in waiting}
+        b.done |= self.store.delivered_ids(self.destination.name, [p.message_id for ps in lots.values() for p in ps])
+        now = datetime.now(timezone.utc)
+        for h in waiting:
+            parked = lots[h["case_no"]]
+            if not parked:
+                b.book.release(h["case_no"])
+                continue
+            first = parked[0]
+            if b.seq.verdict(first).ready:
+                self._drain(h["case_no"], b)
+                continue
+            created = h["created_at"] if h["created_at"].tzinfo else h["created_at"].replace(tzinfo=timezone.utc)
+            limit = gap_seconds(self.settings, first.meta.department)
+            if (now - created).total_seconds() >= limit:
+                b.book.unpark(first)
+                step = awaited_step(h)
+                reason = (f"{GAVE_UP}step {step} of case {first.meta.case_no} did not arrive within {limit:g} s "
+                          f"(step {first.meta.sequence} came first)")
+                dl = self._dead_letter(first.body, first.headers, first.routing_key, first.message_id,
+                                       first.meta, reason, 1, stage="sequence")
+                b.book.hold(first.meta.case_no, first.message_id, 1, "dead", reason, dead_letter_id=dl)
+                log.warning("%s: %s", self.destination.name, reason)
+        self.dead_letters.flush()
+        b.commit()
+        self.delivered += len(b.rows)
 
     def _send(self, item: Item, b: _Batch) -> bool:
         """Send one message and settle what came of it. True: the destination has it (now, or
@@ -219,9 +330,10 @@ class DeliveryWorker:
             # Later messages of the case stay parked until an operator replays this one.
             book.hold(case, item.message_id, attempts, "dead", reason, dead_letter_id=dl_id)
 
-    def _dead_letter(self, body, headers, routing_key, message_id, meta, reason: str, attempts: int) -> str:
+    def _dead_letter(self, body, headers, routing_key, message_id, meta, reason: str, attempts: int,
+                     stage: str = "deliver") -> str:
         return publish_dead_letter(
-            self.dead_letters, body, stage="deliver", reason=reason,
+            self.dead_letters, body, stage=stage, reason=reason,
             department=meta.department if meta else headers.get(names.H_DEPARTMENT, "unknown"),
             destination=self.destination.name, record_key=headers.get(names.H_RECORD_KEY),
             case_no=meta.case_no if meta else None, message_id=message_id, attempts=attempts,

@@ -142,8 +142,9 @@ class HoldBook:
         return min(waits, key=lambda g: g["first_failed_at"]) if waits else None
 
     def hold(self, case_no: str, head: str, attempts: int, status: str, reason: str,
-             dead_letter_id: str | None = None) -> None:
-        prior = self.holds.get(case_no) or {}
+             dead_letter_id: str | None = None, fresh: bool = False) -> None:
+        """fresh: the hold starts its clock now (a wait for another step than before)."""
+        prior = {} if fresh else (self.holds.get(case_no) or {})
         row = {"case_no": case_no, "head_message_id": head, "attempts": attempts, "status": status,
                "reason": reason[:2000], "dead_letter_id": dead_letter_id, "created_at": prior.get("created_at")}
         self.holds[case_no] = self.upserts[case_no] = row
@@ -166,7 +167,9 @@ class HoldBook:
                            "headers": plain_headers(item.headers)})
 
     def parked(self, case_no: str) -> list[Item]:
-        """The case's parked messages in order: those in the store, then this batch's."""
+        """The case's parked messages in order: those in the store, then this batch's; by
+        step number where every one of them has a numbered step to keep (an early step
+        parked before its predecessor arrived goes after it)."""
         rows = [r for r in self.store.parked(self.destination, case_no) if r["message_id"] not in self.unparks]
         rows += [p for p in self.parks if p["case_no"] == case_no]
         out = []
@@ -174,6 +177,9 @@ class HoldBook:
             body, headers = r["body"].encode("utf-8"), dict(r["headers"] or {})
             out.append(Item(body, headers, r["routing_key"] or "", r["message_id"],
                             meta_of(body, headers, r["message_id"])))
+        if out and all(i.meta.sequence is not None and i.headers.get(names.H_SEQ_MODE) in ("gap_free", "ordered")
+                       for i in out):
+            out.sort(key=lambda i: i.meta.sequence)   # stable: a step's kinds keep their order
         return out
 
     def unpark(self, item: Item) -> None:

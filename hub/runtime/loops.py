@@ -6,6 +6,8 @@ import socket
 import time
 
 from hub import bus
+from hub.routing import load_routes
+from hub.routing.partitions import partition_of
 from hub.runtime.allotment import Solo
 from hub.runtime.breaker import HALF_OPEN, OPEN, CircuitBreaker
 from hub.runtime.deadletters import DeadLetterRecorder
@@ -200,9 +202,17 @@ class ConsumerLoop:
             return 0
         if got == 0 and self.breaker is not None:
             self.breaker.give_back_probe(self.queue)   # nothing here to probe with
+        tick = getattr(self.handler, "tick", None)
+        if tick is not None:
+            tick(self._owns)
         if role == DRAINING and got == 0:
             self._try_delete()
         return 0
+
+    def _owns(self, case_no: str) -> bool:
+        """Whether a case's messages come to this queue (its partition of the destination)."""
+        where = bus.names.partition_of_queue(self.queue)
+        return where is None or partition_of(case_no, where[1]) == where[0]
 
     def _try_delete(self) -> None:
         """A draining queue that is empty: delete what expires into it first (the retry
@@ -253,9 +263,11 @@ def delivery_factory(destination, store, settings: dict | None = None, breaker: 
     policy = RetryPolicy.from_settings(settings)
     twins = twin_departments(settings or {})
     queue_type = ((settings or {}).get("queues") or {}).get("type", "classic")
+    routes = load_routes(settings["routes_file"]) if (settings or {}).get("routes_file") else None
     return lambda dead_letters: DeliveryWorker(
         destination, store, dead_letters, policy=policy, queue_type=queue_type, twin_departments=twins,
-        breaker=breaker or CircuitBreaker.from_settings(destination.name, store, settings))
+        breaker=breaker or CircuitBreaker.from_settings(destination.name, store, settings), routes=routes,
+        settings=settings)
 
 
 def recorder_factory(store, queue):

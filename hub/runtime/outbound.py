@@ -13,12 +13,14 @@ def exchange_of(env: Envelope) -> str:
     return names.COMMANDS if env.kind == "application" else names.EVENTS
 
 
-def headers_of(env: Envelope, department: str, track: str) -> dict:
+def headers_of(env: Envelope, department: str, track: str, sequence_mode: str = "none") -> dict:
+    """sequence_mode: the mapping's (MappingSet.sequence_mode), for the delivery's order check."""
     return {
         names.H_DEPARTMENT: department, names.H_KIND: env.kind,
         names.H_CASE_NO: env.case_no or "", names.H_SEQUENCE: env.sequence or 0,
         names.H_TRACK: track, names.H_RECORD_KEY: env.record_key,
         names.H_SLOT: str(slot_of(partition_key(env.case_no, str(env.message_id)))),
+        names.H_SEQ_MODE: sequence_mode if env.sequence is not None else "none",
     }
 
 

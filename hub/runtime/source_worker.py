@@ -58,7 +58,7 @@ class SourceWorker:
         # what the other left unrouted (hub/runtime/takeover.py)
         self.takeover = None if change_of is None else Takeover(
             name=name, department=department, system=system, track=track, store=store, publisher=publisher,
-            change_of=change_of)
+            change_of=change_of, sequence_mode=mappings.sequence_mode)
 
     def poll_once(self) -> PollResult:
         route = policy(self.mode_of(self.department), self.track)
@@ -87,7 +87,7 @@ class SourceWorker:
                 continue
             for env in envelopes:
                 body = env.model_dump_json().encode("utf-8")
-                mid, headers = str(env.message_id), headers_of(env, self.department, self.track)
+                mid, headers = str(env.message_id), headers_of(env, self.department, self.track, self.mappings.sequence_mode(env.mapping))
                 if route.to_compare:
                     self.publisher.publish(body, names.COMPARE, env.routing_key, message_id=mid, headers=headers)
                 if not route.to_events:

@@ -43,8 +43,10 @@ def fence_key(source: str) -> str:
 
 
 class Takeover:
-    def __init__(self, *, name: str, department: str, system: str, track: str, store, publisher, change_of):
+    def __init__(self, *, name: str, department: str, system: str, track: str, store, publisher, change_of,
+                 sequence_mode=lambda _ref: "none"):
         self.name, self.department, self.system, self.track = name, department, system, track
+        self.sequence_mode = sequence_mode
         self.store, self.publisher = store, publisher
         self.change_of = change_of   # department -> id of its last stored mode change, or None
         self._settled_for: str | None = None
@@ -89,7 +91,8 @@ class Takeover:
         envelopes.sort(key=lambda e: (e.case_no or "", e.sequence or 0))
         for env in envelopes:
             self.publisher.publish(env.model_dump_json().encode("utf-8"), exchange_of(env), env.routing_key,
-                                   message_id=str(env.message_id), headers=headers_of(env, self.department, mine))
+                                   message_id=str(env.message_id), headers=headers_of(env, self.department, mine,
+                                                                       self.sequence_mode(env.mapping)))
         self.publisher.flush()
         self.store.log_messages([log_row(env, self.department, self.system, mine) for env in envelopes])
         return len(envelopes)

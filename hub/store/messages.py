@@ -42,6 +42,21 @@ class MessageLog(StoreBase):
         return found
 
 
+    def case_steps(self, case_nos: list[str]) -> dict[str, list[dict]]:
+        """case -> its routed messages that carry a step number (message_id, sequence,
+        routing_key), for the delivery's order check (hub/runtime/sequence.py)."""
+        out: dict[str, list[dict]] = {}
+        c = message_log.c
+        with self._read() as conn:
+            for part in chunks(list(dict.fromkeys(n for n in case_nos if n))):
+                q = select(c.message_id, c.case_no, c.sequence, c.routing_key).where(
+                    c.case_no.in_(part), c.sequence.is_not(None))
+                for r in conn.execute(q):
+                    out.setdefault(r.case_no, []).append(
+                        {"message_id": r.message_id, "sequence": r.sequence, "routing_key": r.routing_key})
+        return out
+
+
 class Checkpoints(StoreBase):
     def get_checkpoint(self, source: str) -> dict | None:
         with self._read() as conn:

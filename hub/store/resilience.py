@@ -16,7 +16,7 @@ from .schema import breaker_states, deliveries, delivery_holds, parked_messages
 from .sql import StoreBase, chunks, insert_ignore, unique_by, upsert
 from .types import utcnow
 
-HOLD_STATUSES = ("retrying", "dead", "released")
+HOLD_STATUSES = ("retrying", "dead", "released", "waiting")   # waiting: for an earlier step (hub/runtime/sequence.py)
 BREAKER_STATES = ("closed", "open", "half_open")
 
 

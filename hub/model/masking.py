@@ -1,15 +1,45 @@
 """Masking of personal data for logs, reports, errors and the console.
 
-One place decides how an ID number, a phone number or a name is shown, so
-that no report or log line can leak more than another."""
+One place decides how an ID number, a phone number or a name is shown, so that no report
+or log line can leak more than another. mask() is the function every way out of the hub
+uses (the CLI's output, hub/cli/output.py; logs, hub/logs.py; dead-letter reasons; replay
+output; reports); the rest are its parts."""
 from __future__ import annotations
 
 import re
+import unicodedata
 
+from .credit_codes import ALPHABET
+
+
+def _wide(chars: str) -> str:
+    """A character class body holding these characters, their lower case and their
+    full-width forms (legacy desks type ９１３３… in an IME's full-width mode)."""
+    both = set(chars) | set(chars.lower())
+    return "".join(sorted(re.escape(c) + chr(ord(c) + 0xFEE0) for c in both if c.isascii() and c.isalnum()))
+
+
+_ALNUM = _wide("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_NOT_BEFORE, _NOT_AFTER = f"(?<![{_ALNUM}])", f"(?![{_ALNUM}])"
 # \d is any decimal digit, full-width ones (０-９) included: legacy desks type those.
 # A mobile number may carry the country code (+86, 86) and be grouped 3-4-4 by spaces or dashes.
 _PHONE = re.compile(r"(?<!\d)((?:\+?[8８][6６][- ]?)?[1１]\d{2})[- ]?\d{4}[- ]?(\d{4})(?!\d)")
-_RESIDENT_ID = re.compile(r"(?<![0-9A-Za-z０-９Ａ-Ｚａ-ｚ])(\d{6})\d{8}(\d{3}[0-9Xx０-９Ｘｘ])(?![0-9A-Za-z０-９Ａ-Ｚａ-ｚ])")
+# GB 11643-1999: 17 digits and a check digit or X.
+_RESIDENT_ID = re.compile(_NOT_BEFORE + r"(\d{6})\d{8}(\d{3}[0-9Xx０-９Ｘｘ])" + _NOT_AFTER)
+# GB 11643-1989, first generation: 15 digits, the birth date as YYMMDD in digits 7-12. Only
+# those whose digits 9-12 can be a month and day are masked, so that most other 15-digit
+# numbers (counts, timestamps) stay readable; a 15-digit 注册号 may be masked too.
+_RESIDENT_ID_15 = re.compile(_NOT_BEFORE + r"(\d{6})(\d{5})(\d{4})" + _NOT_AFTER)
+# GB 32100: authority, category, 6-digit region, 9-character body, check character
+# (the authority and category as the table allows, hub/model/credit_codes.py, loosely).
+_CODE = f"[{_wide(ALPHABET)}]"
+_CREDIT_CODE = re.compile(_NOT_BEFORE + f"([{_wide('123456789ANY')}][{_wide('123459')}]\\d{{4}})"
+                          f"(\\d{{2}}{_CODE}{{6}})({_CODE}{{4}})" + _NOT_AFTER)
+
+
+def _plausible_first_generation(digits: str) -> bool:
+    d = unicodedata.normalize("NFKC", digits)
+    return "01" <= d[8:10] <= "12" and "01" <= d[10:12] <= "31"
 
 
 def mask_id(value: str | None) -> str | None:
@@ -49,16 +79,39 @@ def mask_name(value: str | None) -> str | None:
 
 
 def mask_text(text: str) -> str:
-    """Mask ID numbers and mobile numbers found inside free text (error messages, opinions)."""
+    """Mask ID numbers (18- and 15-digit), credit codes and mobile numbers inside free text."""
     text = _RESIDENT_ID.sub(lambda m: m.group(1) + "********" + m.group(2), text)
+    text = _CREDIT_CODE.sub(lambda m: m.group(1) + "*" * 8 + m.group(3), text)
+    text = _RESIDENT_ID_15.sub(lambda m: m.group(1) + "*****" + m.group(3)
+                               if _plausible_first_generation(m.group(0)) else m.group(0), text)
     return _PHONE.sub(lambda m: m.group(1) + "****" + m.group(2), text)
+
+
+def _mask_number(leaf: str, value: int | float) -> object:
+    """A number that arrived as a JSON number (an ID as 330106199003071236, a mobile as
+    15867123490): masked as its digits would be, and then shown as text."""
+    if isinstance(value, float):
+        if not value.is_integer():
+            return value
+        value = int(value)
+    digits = str(value)
+    if leaf in PERSONAL_ID_FIELDS:
+        return mask_id(digits)
+    if leaf in PHONE_FIELDS:
+        return mask_phone(digits)
+    masked = mask_text(digits)
+    return value if masked == digits else masked
 
 
 def mask_value(field: str, value: object) -> object:
     """Mask a value by the name of the field it sits in (the last path segment)."""
-    if value is None or not isinstance(value, str):
+    if value is None or isinstance(value, bool):
         return value
     leaf = field.rsplit(".", 1)[-1].lower()
+    if isinstance(value, (int, float)):
+        return _mask_number(leaf, value)
+    if not isinstance(value, str):
+        return value
     if leaf in PERSONAL_ID_FIELDS:
         return mask_id(value)
     if leaf in PHONE_FIELDS:
@@ -80,3 +133,14 @@ def mask_record(record: object, path: str = "") -> object:
     if isinstance(record, list):
         return [mask_record(v, path) for v in record]
     return mask_value(path, record)
+
+
+def mask(value: object, field: str = "") -> object:
+    """The one masking function: whatever leaves the hub (a record, a report, a line of
+    text, a number) goes through here. Fields are masked by their names where a record has
+    them (mask_value), everything else by what it looks like (mask_text)."""
+    if isinstance(value, (dict, list)):
+        return mask_record(value, field)
+    if isinstance(value, tuple):
+        return [mask(v, field) for v in value]
+    return mask_value(field, value)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+from datetime import date
 
 import pytest
 
@@ -82,9 +83,24 @@ def test_mask_value_by_field_name(field, value, shown):
     assert mask_value(field, value) == shown
 
 
-@pytest.mark.parametrize("value", [None, 3, 2.5, True])
-def test_mask_value_passes_non_strings_through(value):
+@pytest.mark.parametrize("value", [None, 2.5, True, {"a": 1}])
+def test_mask_value_passes_what_cannot_be_a_number_through(value):
     assert mask_value("applicant.id_number", value) == value
+
+
+@pytest.mark.parametrize("field, value, shown", [
+    ("applicant.id_number", 330106199003071236, "330106********1236"),   # an ID as a JSON number
+    ("applicant.id_number", 3.30106199003071236e17, "330106********1232"),  # ... read as a float
+    ("applicant.id_number", 3, "*"),
+    ("phone", 15867123490, "158****3490"),
+    ("stepNo", 15867123490, "158****3490"),                             # looks like a mobile anywhere
+    ("amount", 330106199003071236, "330106********1236"),
+    ("stepNo", 1, 1), ("regcap", 10000000, 10000000),
+])
+def test_numbers_that_arrived_as_json_numbers_are_masked(field, value, shown):
+    # Guard: before, mask_value passed every non-string through, so {"idno": 330106199003071236}
+    # left the hub whole.
+    assert mask_value(field, value) == shown
 
 
 def test_mask_record_masks_nested_records_without_touching_the_original():
@@ -95,5 +111,68 @@ def test_mask_record_masks_nested_records_without_touching_the_original():
     masked = mask_record(record)
     assert record == before
     assert masked == {"applyNo": "SCJG202600312045", "operator": "陈**", "contactPhone": "158****3490",
-                      "registration": {"uniscid": USCC, "name": "沈**", "regcap": "100.000000"},
+                      "registration": {"uniscid": "913301********R391", "name": "沈**", "regcap": "100.000000"},
                       "parties": [{"name": "王**", "idno": "330106********1236"}], "stepNo": 1}
+
+
+# --- 15-digit IDs, credit codes, and the one function every way out uses ------------------------
+
+@pytest.mark.parametrize("text, shown", [
+    ("旧证号330106900307123已升位", "旧证号330106*****7123已升位"),            # first generation
+    (f"统一社会信用代码{USCC}", "统一社会信用代码913301********R391"),
+    (f"代码 {USCC.lower()} 小写", "代码 913301********r391 小写"),
+    ("N2330106MA2KQ8R39X 村集体", "N23301********R39X 村集体"),
+    ("９１３３０１０６ＭＡ２ＫＱ８Ｒ３９１", "９１３３０１********Ｒ３９１"),
+    ("call 15867123490 now", "call 158****3490 now"),
+])
+def test_mask_text_masks_first_generation_ids_and_credit_codes(text, shown):
+    # Guard: mask_text knew only 18-digit IDs and mobiles; these passed whole.
+    assert mask_text(text) == shown
+
+
+@pytest.mark.parametrize("text", ["办件编号 SCJG202600312045", "耗时 202603050842171 微秒", "ABCDEFGHJKLMNPQRTU",
+                                  "trace 4f1c2a9e-0000-4000-8000-000000000000"])
+def test_mask_text_leaves_numbers_that_cannot_be_ids(text):
+    assert mask_text(text) == text
+
+
+def test_mask_walks_records_lists_and_numbers():
+    from hub.model.masking import mask
+    out = mask({"rows": [{"idno": 330106199003071236, "reason": f"bad {USCC}", "n": 3}], "phone": "15867123490"})
+    assert out == {"rows": [{"idno": "330106********1236", "reason": "bad 913301********R391", "n": 3}],
+                   "phone": "158****3490"}
+    assert mask(f"x{RESIDENT_ID}") == f"x{RESIDENT_ID}"       # glued to a letter: not a number on its own
+    assert mask(f"x {RESIDENT_ID}") == "x 330106********1236"
+
+
+def _resident_id(region: str, birth: str, serial: int) -> str:
+    from stdnum.cn import ric
+    first17 = f"{region}{birth}{serial:03d}"
+    return first17 + ric.calc_check_digit(first17 + "0")
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_AROUND = st.text(alphabet="申请人证件号码：，。 ()[]{}\"'=:;\n", max_size=8)
+
+
+@settings(max_examples=300, deadline=None, database=None, derandomize=True)
+@given(before=_AROUND, after=_AROUND, kind=st.sampled_from(["id18", "id15", "uscc", "mobile"]),
+       birth=st.dates(min_value=date(1900, 1, 1)), serial=st.integers(0, 999), body=st.text(alphabet="0123456789ABCDEFGHJKLMNPQRTUWXY",
+                                                                  min_size=9, max_size=9),
+       mobile=st.integers(13000000000, 19999999999), wide=st.booleans())
+def test_no_personal_number_survives_mask_text(before, after, kind, birth, serial, body, mobile, wide):
+    from stdnum.cn import uscc
+    if kind == "id18":
+        value = _resident_id("330106", birth.strftime("%Y%m%d"), serial)
+    elif kind == "id15":
+        value = f"330106{birth.strftime('%y%m%d')}{serial:03d}"
+    elif kind == "uscc":
+        value = "91330106" + body
+        value += uscc.calc_check_digit(value + "0")
+    else:
+        value = str(mobile)
+    if wide:
+        value = "".join(chr(ord(c) + 0xFEE0) for c in value)
+    masked = mask_text(before + value + after)
+    assert value not in masked and "*" in masked

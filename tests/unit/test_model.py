@@ -44,11 +44,11 @@ def test_valid_resident_ids_are_accepted_and_normalised(given, stored):
 
 
 @pytest.mark.parametrize("bad, why", [
-    ("330106199003071237", "check digit"),            # wrong check digit
-    ("330106199002301239", "parts of the number"),     # born on 30 February (check digit right)
-    ("33010619900307123", "length"),                  # 17 characters
-    ("999999199003071234", "parts of the number"),     # no such region (check digit right)
-    ("3301061990030712AB", "format"),
+    ("330106199003071237", ": checksum:"),            # wrong check digit
+    ("330106199002301239", ": birth date:"),          # born on 30 February (check digit right)
+    ("33010619900307123", ": length:"),               # 17 characters
+    ("999999199003071234", ": region:"),              # no such region (check digit right)
+    ("3301061990030712AB", ": characters:"),
 ])
 def test_invalid_resident_ids_are_refused_naming_the_field_without_echoing_it(bad, why):
     problems = problems_of(lambda: person(bad))

@@ -19,25 +19,28 @@ def _since(text: str | None):
 
 
 def dlq_list(args) -> int:
+    from hub.model.masking import mask, mask_text
     rows = _store(args).list_dead_letters(stage=args.stage, department=args.dept, destination=args.dest,
                                           since=_since(args.since), status=args.status, limit=args.limit)
     if args.json:
-        print(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
+        print(json.dumps(mask(rows), ensure_ascii=False, indent=2, default=str))
         return 0
     print(f"{'id':<10}{'stage':<10}{'dept':<10}{'dest':<10}{'record':<12}{'attempts':>8}  reason")
     for r in rows:
         print(f"{r['id'][:8]:<10}{r['stage']:<10}{r['department'] or '-':<10}{r['destination'] or '-':<10}"
-              f"{(r['record_key'] or '-')[:11]:<12}{r['attempts']:>8}  {r['reason'][:100]}")
+              f"{mask_text(r['record_key'] or '-')[:11]:<12}{r['attempts']:>8}  {mask_text(r['reason'])[:100]}")
     print(f"{len(rows)} dead letter(s)")
     return 0
 
 
 def dlq_show(args) -> int:
-    from hub.model.masking import mask_record, mask_text
+    from hub.model.masking import mask, mask_record, mask_text
     row = _store(args).get_dead_letter(args.id)
     if row is None:
         print(f"no dead letter with id {args.id}", file=sys.stderr)
         return 1
+    if not args.unmasked:   # the reason and headers too: a header may carry a case's applicant
+        row = {k: (v if k == "payload" else mask(v, k)) for k, v in row.items()}
     try:
         payload = json.loads(row["payload"])
         row["payload"] = payload if args.unmasked else mask_record(payload)

@@ -6,7 +6,7 @@ import sys
 
 from hub import logs
 
-from . import commands, demo, dlq, dualtrack, partitions, simctl
+from . import commands, demo, dlq, dualtrack, output, partitions, simctl
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,6 +25,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Before parsing: argparse's own errors quote the arguments. Not for dlq show --unmasked,
+    # which is how who may see personal data sees it.
+    if "--unmasked" not in (sys.argv[1:] if argv is None else argv):
+        output.install()
     parser = build_parser()
     args = parser.parse_args(argv)
     logs.setup()
@@ -35,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, KeyError, OSError) as exc:
         print(f"tongban {args.command}: {exc}", file=sys.stderr)
         return 2
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
 
 
 if __name__ == "__main__":

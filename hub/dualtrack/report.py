@@ -1,11 +1,14 @@
 """The dual-track report of one department over a period, as plain data; report_html.py
-and report_xlsx.py render it. Values in it are the stored, already masked, ones."""
+and report_xlsx.py render it. Values in it are the stored, already masked, ones, and the
+whole is masked again on its way out (hub.model.masking.mask): rows stored before the
+masking knew a kind of number (credit codes, 15-digit IDs) are shown masked all the same."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta, timezone
 
 from hub.model import DEPARTMENT_LABELS, SHANGHAI
+from hub.model.masking import mask
 
 from . import adjudication
 from .config import load_config
@@ -60,7 +63,7 @@ def build_report(store, settings: dict, department: str, since: datetime | None 
     per_field = sorted(fields.values(), key=lambda f: (-f["count"], f["field"]))
     for f in per_field:
         f["rate"] = f["count"] / pairs if pairs else None
-    return {
+    return mask({
         "department": department,
         "department_label": DEPARTMENT_LABELS.get(department, department),
         "mode": mode_info(store, settings, department),
@@ -79,7 +82,7 @@ def build_report(store, settings: dict, department: str, since: datetime | None 
                                              "reason", "created_at", "expires_at")} for a in adjs],
         "readiness": readiness(store, settings, department, now).to_dict(),
         "labels": {"verdicts": VERDICT_LABELS, "modes": MODE_LABELS, "classes": adjudication.LABELS},
-    }
+    })
 
 
 def department_summary(store, settings: dict, department: str, now: datetime | None = None) -> dict:

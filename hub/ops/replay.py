@@ -15,10 +15,14 @@ from __future__ import annotations
 
 import json
 
+from pydantic import ValidationError
+
 from hub import bus
 from hub.adapter import registry
 from hub.mapping import MappingSet, RecordError
 from hub.model import Envelope, event_name
+from hub.model.errors import describe, summary
+from hub.model.masking import mask_text
 from hub.routing import load_routes
 from hub.routing.routes import destinations_for
 from hub.runtime.hold import GATE
@@ -26,6 +30,16 @@ from hub.runtime.outbound import exchange_of, headers_of
 from hub.runtime.retry import slotted
 
 PRE_CANONICAL = ("fetch", "decode", "map", "validate")
+
+
+def _why(exc: Exception) -> str:
+    """Why a dead letter stays dead, as the operator reads it: pydantic's own text quotes
+    the whole input (an ID number, a name), so a validation error is described field by
+    field, masked; any other text is masked too, and then cut (masked first: a cut ID would
+    no longer look like one)."""
+    if isinstance(exc, ValidationError):
+        return mask_text(summary(describe(exc)))[:300]
+    return mask_text(str(exc))[:300]
 
 
 def _publish_envelope(pub, env_json: bytes, env: dict, to: str | None, track_headers: dict) -> None:
@@ -98,7 +112,7 @@ def replay(settings: dict, store, *, ids=None, stage=None, department=None, dest
                     env = json.loads(row["payload"])
                     _publish_envelope(pub, row["payload"].encode("utf-8"), env, to or row.get("destination"), extra)
             except (RecordError, ValueError, KeyError) as exc:
-                skipped.append({"id": row["id"], "why": str(exc)[:300]})
+                skipped.append({"id": row["id"], "why": _why(exc)})
                 continue
             replayed.append(row["id"])
         pub.flush()

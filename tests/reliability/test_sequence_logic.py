@@ -209,3 +209,14 @@ def test_every_order_of_three_steps_in_one_batch(store, order):
     logged(store, "C1", *order)
     w.handle([msg("C1", s) for s in order])
     assert dest.got == [("C1", 1), ("C1", 2), ("C1", 3)]
+
+
+def test_a_dead_letter_of_a_stage_the_store_does_not_know_is_kept_not_refused_for_ever(store):
+    """The recorder acks only after the insert: a row the store refuses would come back for ever."""
+    from hub.runtime.deadletters import DeadLetterRecorder
+    h = {names.H_DEAD_LETTER_ID: "dl-1", names.H_STAGE: "from-a-newer-hub", names.H_REASON: "why",
+         names.H_DEPARTMENT: "commerce", names.H_CASE_NO: "C1"}
+    d = Delivery(b"{}", h, "deliver.platform", "m1", False, Msg())
+    DeadLetterRecorder(store).handle([d])
+    row = store.get_dead_letter("dl-1")
+    assert d._message.acked and row["stage"] == "deliver" and row["reason"] == "(stage 'from-a-newer-hub') why"

@@ -88,6 +88,9 @@ H_REPLAYED_FROM = "x-tongban-replayed-from"   # the dead letter a replayed messa
 # these two have no "x-" prefix.
 H_SLOT = "tongban-slot"                       # the case's partition slot (hub/routing/partitions.py)
 H_DELAY = "tongban-delay"                     # which delay queue a retry copy is for
+H_SUPERSEDES = "x-tongban-supersedes"         # an update: the message id of the version it replaces
+H_READ_THROUGH = "x-tongban-read-through"     # the source had read steps 1..n of the case before this one
+H_READ_MAX = "x-tongban-read-max"             # and none higher than this
 H_SEQ_MODE = "x-tongban-sequence-mode"       # how the source numbers the case's steps (hub/runtime/sequence.py)
 H_FENCE_FOR = "x-tongban-fence-for"           # the source waiting for this fence (hub/runtime/takeover.py)
 FENCE = "fence"                               # H_KIND of a fence on tongban.compare: no envelope

@@ -30,6 +30,7 @@ _TIME_FIELDS = ("occurred_at", "issued_at", "submitted_at", "accepted_at")
 
 
 SEQUENCE_MODES = ("gap_free", "ordered", "none")
+VERSION_MODES = ("conflict", "supersede")
 
 
 @dataclass
@@ -52,6 +53,10 @@ class Mapping:
     # 3, ...: a missing step is waited for), ordered (increasing, with gaps: a step that
     # comes after a later one is refused), none (no order to keep by number)
     sequence: str = "gap_free"
+    # A record (or a case's step) sent again with other content (hub/runtime/conflicts.py):
+    # conflict (the default: dead-lettered, both versions shown) or supersede (delivered as
+    # an update of the version before, which the destination replaces)
+    versions: str = "conflict"
 
     @property
     def ref(self) -> str:
@@ -151,6 +156,9 @@ def _compile(doc: dict, where: str, path: Path | None) -> Mapping:
     sequence = doc.get("sequence", "gap_free")
     if sequence not in SEQUENCE_MODES:
         raise ValueError(f"{where}: sequence must be one of {', '.join(SEQUENCE_MODES)}, got {sequence!r}")
+    versions = doc.get("versions", "conflict")
+    if versions not in VERSION_MODES:
+        raise ValueError(f"{where}: versions must be one of {', '.join(VERSION_MODES)}, got {versions!r}")
     targets = [(tuple(t.split(".")), compile_field(t, spec, tables)) for t, spec in doc["fields"].items()]
     envelope_fields = {k: compile_field(k, spec, tables) for k, spec in (doc.get("envelope") or {}).items()}
     return Mapping(
@@ -161,7 +169,7 @@ def _compile(doc: dict, where: str, path: Path | None) -> Mapping:
         record_version=compile_template(str(doc.get("record_version", "1"))),
         build=_nest(targets), envelope_fields=envelope_fields, condition=describe_condition(doc.get("when")),
         condition_path=",".join(dict.fromkeys(condition_paths(doc.get("when")))) or None,
-        sequence=sequence,
+        sequence=sequence, versions=versions,
     )
 
 

@@ -32,6 +32,11 @@ class MappingSet:
         m = self._by_ref.get(ref or "")
         return m.sequence if m is not None else "none"
 
+    def versions_mode(self, ref: str | None) -> str:
+        """What a new version of a record mapped by `ref` is: a conflict, or an update."""
+        m = self._by_ref.get(ref or "")
+        return m.versions if m is not None else "conflict"
+
     def for_system(self, system: str) -> list[Mapping]:
         found = self._by_system.get(system)
         if not found:

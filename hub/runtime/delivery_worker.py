@@ -110,6 +110,7 @@ class DeliveryWorker:
         self.routes = routes            # which steps come here (hub/runtime/sequence.py); None: all
         self.settings = settings
         self._ticked = 0.0
+        self._may_wait = True      # a case of this partition may be waiting (checked once at start)
 
     def prepare(self, conn) -> None:
         """Declare this destination's retry queues (a retry published to a missing queue
@@ -189,8 +190,7 @@ class DeliveryWorker:
         (or one before it) may still go, ahead of the dead letter an operator will replay."""
         if hold["status"] != "dead" or not (hold.get("reason") or "").startswith(GAVE_UP):
             return False
-        head = next((r["sequence"] for r in b.seq.steps.get(item.meta.case_no, ())
-                     if r["message_id"] == hold["head_message_id"]), None)
+        head = b.seq.step_of(item.meta.case_no, hold["head_message_id"])
         return (head is not None and item.meta.sequence is not None and item.meta.sequence < head
                 and b.seq.verdict(item).ready)
 
@@ -206,6 +206,7 @@ class DeliveryWorker:
             b.book.park(item)
 
     def _wait(self, item: Item, b: _Batch, step: int) -> None:
+        self._may_wait = True
         m = item.meta
         b.book.hold(m.case_no, f"{SEQ}{step}", 0, "waiting",
                     f"step {step} of case {m.case_no} has not arrived (step {m.sequence} came first)",
@@ -245,13 +246,14 @@ class DeliveryWorker:
         """Between batches: a case waiting for a step that went only elsewhere goes on once
         the step was read; one waiting longer than its department's gap gives up (its early
         step dead-lettered at stage sequence, naming the missing one). At most once a second."""
-        if time.monotonic() - self._ticked < 1.0 or self.breaker.is_open:
+        if not self._may_wait or time.monotonic() - self._ticked < 1.0 or self.breaker.is_open:
             return
         self._ticked = time.monotonic()
         # owns: the cases of the partition this worker holds (holds are written by it alone)
         waiting = [h for h in self.store.list_holds(self.destination.name, status="waiting")
                    if h["head_message_id"].startswith(SEQ) and owns(h["case_no"])]
         if not waiting:
+            self._may_wait = False   # until a step of this partition has to wait again
             return
         b = _Batch(self.store, self.destination.name, [], self.twin_departments, self.routes,
                    cases=[h["case_no"] for h in waiting])

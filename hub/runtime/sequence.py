@@ -60,18 +60,42 @@ def awaited_step(hold: dict | None) -> int | None:
     return int(head[len(SEQ):]) if head.startswith(SEQ) and (hold or {}).get("status") == "waiting" else None
 
 
+def read_before(steps_read: set[int]) -> tuple[int, int]:
+    """(through, highest): the last step n such that 1..n were all read, and the highest read."""
+    through = 0
+    while through + 1 in steps_read:
+        through += 1
+    return through, max(steps_read, default=0)
+
+
 class SequenceCheck:
-    """What one batch knows of its cases' steps: read once (the message log, the ledger),
-    kept up to date as the batch delivers."""
+    """What one batch knows of its cases' steps. Most messages need nothing from the store:
+    the source says in two headers what it had read of the case before this step (the steps
+    1..through, and the highest), and steps read before this one and routed here were
+    published before it, into the same partition, so they are ahead of it in the queue or
+    delivered. Only a step the source itself read early (or one of an older hub, without
+    the headers) has its case's steps read from the message log and the ledger, once a batch."""
 
     def __init__(self, store, destination: str, routes, case_nos: list[str], done: set[str]):
-        self.destination, self.routes, self.done = destination, routes, done
-        cases = [c for c in dict.fromkeys(case_nos) if c]
-        self.steps = store.case_steps(cases) if cases else {}
-        logged = [r["message_id"] for rows in self.steps.values() for r in rows]
-        if logged:
-            done |= store.delivered_ids(destination, logged)
-        self.last = store.last_sequences(destination, cases) if cases else {}
+        self.store, self.destination, self.routes, self.done = store, destination, routes, done
+        self.steps: dict[str, list[dict]] = {}
+        self.last: dict[str, int] = {}
+        self._loaded: set[str] = set()
+
+    def _load(self, case: str) -> None:
+        if case in self._loaded:
+            return
+        self._loaded.add(case)
+        rows = self.store.case_steps([case]).get(case, [])
+        self.steps[case] = rows
+        if rows:
+            self.done |= self.store.delivered_ids(self.destination, [r["message_id"] for r in rows])
+        stored = self.store.last_sequences(self.destination, [case]).get(case, 0)
+        self.last[case] = max(self.last.get(case, 0), stored)
+
+    def step_of(self, case: str, message_id: str) -> int | None:
+        self._load(case)
+        return next((r["sequence"] for r in self.steps.get(case, ()) if r["message_id"] == message_id), None)
 
     def _routed_here(self, routing_key: str | None) -> bool:
         if self.routes is None or not routing_key or routing_key.count(".") < 2:
@@ -80,10 +104,16 @@ class SequenceCheck:
         return self.destination in destinations_for(self.routes, department, kind, event)
 
     def verdict(self, item) -> Verdict:
-        m = item.meta
-        mode = mode_of(item.headers)
-        if mode == NONE or m.sequence is None or not m.case_no or item.headers.get(names.H_REPLAYED_FROM):
+        m, h = item.meta, item.headers
+        mode = mode_of(h)
+        if mode == NONE or m.sequence is None or not m.case_no or h.get(names.H_REPLAYED_FROM):
             return READY
+        through, highest = _int(h.get(names.H_READ_THROUGH)), _int(h.get(names.H_READ_MAX))
+        if mode == GAP_FREE and through is not None and through >= m.sequence - 1:
+            return READY     # every earlier step was read before this one: ahead of it, or delivered
+        if mode == ORDERED and highest is not None and m.sequence >= highest:
+            return READY     # nothing later was read before it, so nothing later went out first
+        self._load(m.case_no)
         last = self.last.get(m.case_no, 0)
         rows = self.steps.get(m.case_no, [])
         if m.sequence < last:
@@ -105,3 +135,10 @@ class SequenceCheck:
         m = item.meta
         if m.case_no and m.sequence is not None:
             self.last[m.case_no] = max(self.last.get(m.case_no, 0), m.sequence)
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None

@@ -12,7 +12,9 @@ from hub.adapter import Page
 from hub.bus import ConfirmingPublisher, names
 from hub.mapping import MappingSet, RecordError
 from hub.runtime.deadletters import DeadLetterRecorder, publish_dead_letter
+from hub.runtime.conflicts import CONFLICT, SAME, UPDATE, ConflictCheck
 from hub.runtime.outbound import exchange_of, headers_of, log_row
+from hub.runtime.sequence import read_before
 from hub.runtime.takeover import Takeover
 from hub.runtime.tracks import policy
 from hub.runtime.unreadable import PageMemory, PageReader
@@ -69,6 +71,7 @@ class SourceWorker:
         cursor = self.store.get_checkpoint(self.name)
         page: Page = self.pages.fetch(cursor, self.page_size)
         published, log_rows, failures = 0, [], {}
+        mapped = []
         for rec in page.records:
             if rec.error is not None:
                 self._dead(rec, rec.stage, f"record {rec.key}: {rec.error}", rec.key, failures)
@@ -85,25 +88,61 @@ class SourceWorker:
             except RecordError as err:
                 self._dead(rec, err.stage, err.reason, err.record_key or rec.key, failures)
                 continue
-            for env in envelopes:
+            mapped.append((rec, envelopes))
+        # the shadow track is compared, never routed: the comparator, not this, judges its versions
+        versions = ConflictCheck(self.store, self.name, [e for _, es in mapped for e in es]) \
+            if mapped and route.to_events else None
+        read = self._steps_read([e for _, es in mapped for e in es]) if route.to_events else {}
+        for rec, envelopes in mapped:
+            judged = [(env, versions.judge(env, self.mappings.versions_mode(env.mapping) == "supersede")
+                       if versions else None) for env in envelopes]
+            clash = next(((e, j) for e, j in judged if j and j.verdict == CONFLICT), None)
+            if clash:
+                env, j = clash
+                self._dead(rec, "conflict", j.reason(env, versions.payload_of(env)), rec.key, failures)
+                continue
+            for env, j in judged:
+                if j and j.verdict == SAME and str(env.message_id) != j.prior["message_id"]:
+                    continue   # the same content under a new version: sent already, an exact replay
                 body = env.model_dump_json().encode("utf-8")
-                mid, headers = str(env.message_id), headers_of(env, self.department, self.track, self.mappings.sequence_mode(env.mapping))
+                mid = str(env.message_id)
+                headers = headers_of(env, self.department, self.track, self.mappings.sequence_mode(env.mapping))
+                if j and j.verdict == UPDATE:
+                    headers[names.H_SUPERSEDES] = j.prior["message_id"]
+                if env.case_no in read and env.sequence is not None:
+                    through, highest = read_before(read[env.case_no])
+                    headers[names.H_READ_THROUGH], headers[names.H_READ_MAX] = through, highest
                 if route.to_compare:
                     self.publisher.publish(body, names.COMPARE, env.routing_key, message_id=mid, headers=headers)
                 if not route.to_events:
                     continue   # the shadow track is compared, never routed onward (invariant 6)
                 self.publisher.publish(body, exchange_of(env), env.routing_key, message_id=mid, headers=headers)
                 log_rows.append(log_row(env, self.department, self.system, self.track))
+                if env.case_no in read and env.sequence is not None:
+                    read[env.case_no].add(env.sequence)
+                if j and j.verdict != SAME:
+                    versions.remember(env)
                 published += 1
         self.publisher.flush()
         if log_rows:
             self.store.log_messages(log_rows)
+        if versions is not None:
+            versions.save()
         if page.records:
             self.store.save_checkpoint(self.name, page.cursor)
             acknowledge = getattr(self.source, "acknowledge", None)
             if acknowledge is not None:
                 acknowledge(page, failures)
         return PollResult(len(page.records), published, len(failures), page.has_more)
+
+    def _steps_read(self, envelopes: list) -> dict[str, set[int]]:
+        """case -> the step numbers routed onward before this page, for the headers that let
+        a destination tell an early step without asking the store (hub/runtime/sequence.py)."""
+        cases = {e.case_no for e in envelopes if e.case_no and e.sequence is not None}
+        if not cases:
+            return {}
+        steps = self.store.case_steps(sorted(cases))
+        return {c: {r["sequence"] for r in steps.get(c, ())} for c in cases}
 
     def _dead(self, rec, stage: str, reason: str, key: str, failures: dict) -> None:
         # surrogatepass: a lone surrogate in what an adapter read must not crash the dead letter itself

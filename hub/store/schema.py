@@ -351,3 +351,22 @@ hub_workers = Table(
     Column("seen_at", UTCDateTime(), nullable=False),
     Column("holds", JSONDoc),                            # what it works now: unit -> group
 )
+
+# What each source last sent for a record (and for a case's step), for conflict detection
+# (hub/runtime/conflicts.py): the same key again with other content is a conflict, or an
+# update where the department's mapping says a later version supersedes.
+content_versions = Table(
+    "content_versions",
+    metadata,
+    Column("source", String(NAME), nullable=False),
+    Column("record_key", String(KEY), nullable=False),
+    Column("kind", String(NAME), nullable=False),
+    Column("case_no", String(CASE_NO)),
+    Column("sequence", Integer),
+    Column("digest", String(ID), nullable=False),
+    Column("message_id", String(ID), nullable=False),
+    Column("payload", JSONDoc, nullable=False),
+    Column("seen_at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("source", "record_key", "kind", name="pk_content_versions"),
+    Index("ix_content_versions_step", "source", "case_no", "kind", "sequence"),
+)

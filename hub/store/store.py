@@ -17,10 +17,11 @@ from .messages import Checkpoints, MessageLog
 from .partitions import Partitions
 from .resilience import Resilience
 from .schema import dead_letters, deliveries, message_log
+from .versions import ContentVersions
 
 
 class Store(MessageLog, Checkpoints, Ledger, DeadLetters, Audit, Catalogue, DualTrackStore, Resilience,
-            Partitions):
+            Partitions, ContentVersions):
     """Message log, checkpoints, delivery ledger, dead letters, audit trail and item catalogue.
 
     Thread-safe: one Engine (and pool) per Store, a connection per call, so

@@ -220,3 +220,14 @@ def test_a_dead_letter_of_a_stage_the_store_does_not_know_is_kept_not_refused_fo
     DeadLetterRecorder(store).handle([d])
     row = store.get_dead_letter("dl-1")
     assert d._message.acked and row["stage"] == "deliver" and row["reason"] == "(stage 'from-a-newer-hub') why"
+
+
+def test_the_sources_read_headers_spare_the_store_and_only_an_early_step_asks_it(store):
+    """Step 2 at the province, the source having read step 1 before it (its headers say so):
+    sent at once although the log write of step 1 has not landed yet. The same step with
+    headers saying step 1 was not read before it waits."""
+    w, dest, _ = worker(store, Destination("province"))
+    w.handle([msg("C1", 2, **{names.H_READ_THROUGH: 1, names.H_READ_MAX: 1})])
+    assert dest.got == [("C1", 2)]
+    w.handle([msg("C2", 2, **{names.H_READ_THROUGH: 0, names.H_READ_MAX: 0})])
+    assert dest.got == [("C1", 2)] and store.holds("province", ["C2"])["C2"]["head_message_id"] == "seq:1"

@@ -69,7 +69,7 @@ def test_a_bad_batch_changes_nothing(store):
         store.commit_delivery_batch("platform", delivered=[{"message_id": "m1", "outcome": "ok?"}],
                                     hold_upserts=[hold()])
     with pytest.raises(ValueError):
-        store.commit_delivery_batch("platform", hold_upserts=[hold(status="waiting")])
+        store.commit_delivery_batch("platform", hold_upserts=[hold(status="pending")])
     assert store.list_holds() == [] and store.delivered_ids("platform", ["m1"]) == set()
 
 

@@ -1,0 +1,33 @@
+"""What each source last sent per record and per case step (hub/runtime/conflicts.py)."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from .schema import content_versions
+from .sql import StoreBase, chunks, upsert
+from .types import utcnow
+
+
+class ContentVersions(StoreBase):
+    def versions_of(self, source: str, record_keys: list[str], case_nos: list[str]) -> list[dict]:
+        """The rows of `source` for any of these record keys or cases."""
+        c = content_versions.c
+        out: dict[tuple, dict] = {}
+        with self._read() as conn:
+            for column, values in ((c.record_key, record_keys), (c.case_no, case_nos)):
+                for part in chunks(list(dict.fromkeys(v for v in values if v))):
+                    for r in conn.execute(select(content_versions).where(c.source == source, column.in_(part))):
+                        out[(r.record_key, r.kind)] = dict(r._mapping)
+        return list(out.values())
+
+    def save_versions(self, source: str, rows: list[dict]) -> None:
+        """rows: record_key, kind, case_no, sequence, digest, message_id, payload; the latest wins."""
+        if not rows:
+            return
+        now = utcnow()
+        with self._write() as conn:
+            for r in rows:
+                upsert(conn, content_versions, {**r, "source": source, "seen_at": now}, ("source", "record_key", "kind"))
+
+
+__all__ = ["ContentVersions"]

@@ -7,13 +7,17 @@ Pages are decoded with errors="surrogateescape": bytes that are not valid in the
 the page declares (GB18030 text in a feed that says UTF-8) survive as lone surrogates
 instead of turning silently into U+FFFD, and the record holding them is refused here,
 naming the field and the bytes. (Used by commerce, platform and ndrc; a candidate for
-hub/adapter/ if more adapters want it.)"""
+hub/adapter/ if more adapters want it.)
+
+JSON is read by hub.exactjson: numbers with a fraction are Decimal (exact, scale kept), and a
+record holding a duplicate key is refused here naming the key and where it stands; the rest of
+its page flows."""
 from __future__ import annotations
 
 import codecs
-import json
 from typing import Any
 
+from hub import exactjson
 from hub.adapter import RawRecord
 
 DEFAULT_MAX_RECORD_BYTES = 65536   # ~30 times a large record; keeps keys and case numbers
@@ -22,10 +26,12 @@ MAX_KEY_CHARS = 200
 _GB = {"gbk", "gb2312", "cp936", "gb18030", "x-gbk", "euc-cn"}
 
 
-def page_json(content: bytes, content_type: str | None) -> tuple[Any, str]:
-    """(the JSON document, its charset) of a page in the charset its Content-Type names (UTF-8
-    if none, as RFC 8259 says). Raises ValueError (not JSON, unknown charset) or RecursionError (nested
-    deeper than the parser allows): the page as a whole is unreadable."""
+def page_json(content: bytes, content_type: str | None, records: str = "items") -> tuple[Any, str, dict[int, str]]:
+    """(the JSON document, its charset, {index of a record: why it is refused}) of a page in the
+    charset its Content-Type names (UTF-8 if none, as RFC 8259 says). A duplicate key inside the
+    list `records` refuses that record only; one anywhere else makes the page unreadable. Raises
+    ValueError (not JSON, unknown charset, such a duplicate) or RecursionError (nested deeper
+    than the parser allows): the page as a whole is unreadable."""
     charset = "utf-8"
     for param in (content_type or "").split(";")[1:]:
         name, _, value = param.partition("=")
@@ -37,19 +43,24 @@ def page_json(content: bytes, content_type: str | None) -> tuple[Any, str]:
         codec = "gb18030" if charset in _GB else codecs.lookup(charset).name
     except LookupError:
         raise ValueError(f"unknown charset {charset!r}") from None
-    return json.loads(content.decode(codec, "surrogateescape"), parse_int=parse_int), charset
+    decoded = exactjson.decode(content.decode(codec, "surrogateescape"))
+    refused: dict[int, str] = {}
+    for dup in decoded.duplicates:
+        head, _, rest = dup.path.partition(".")
+        index = rest.partition(".")[0]
+        if head != records or not index.isdigit():
+            raise dup
+        inner = rest.partition(".")[2]
+        where = f"in the object at {inner}" if inner else "in the record"
+        refused.setdefault(int(index), f"duplicate key {dup.key!r} {where}: which value the system meant "
+                                       f"cannot be told")
+    return decoded.value, charset, refused
 
 
 def is_html(content_type: str | None) -> bool:
     """An HTML answer where a page was asked for is a gateway's or a maintenance page, a passing
     outage of the system, never a page spoiled by one of its records."""
     return (content_type or "").split(";")[0].strip().lower() in ("text/html", "application/xhtml+xml")
-
-
-def parse_int(digits: str):
-    # Past Python's 4300-digit limit int() raises ValueError and the whole page would be
-    # unreadable: such a number is kept as its text, and only its record fails.
-    return int(digits) if len(digits) <= 4000 else digits
 
 
 def _first_surrogate(value: Any) -> tuple[str, str] | None:
@@ -94,14 +105,14 @@ def checked(item: Any, key: Any, *, key_name: str, position: int, limit: int, ch
     if not isinstance(item, dict):
         error = error or f"item {position} of the page is a JSON {type(item).__name__}, not an object"
     try:
-        raw = json.dumps(item, ensure_ascii=False)
+        raw = exactjson.dumps(item, ensure_ascii=False)   # Decimals as the numbers they were
     except RecursionError:
-        raw = json.dumps({"unkept": f"{key_name} {name}: nested too deeply to keep"}, ensure_ascii=False)
+        raw = exactjson.dumps({"unkept": f"{key_name} {name}: nested too deeply to keep"}, ensure_ascii=False)
         error = error or "the record is nested too deeply"
     try:
         size = len(raw.encode("utf-8"))
     except UnicodeEncodeError:
-        raw = json.dumps(item)   # \\udcxx escapes: the text as received, and storable
+        raw = exactjson.dumps(item)   # \\udcxx escapes: the text as received, and storable
         size = len(raw)
         path, bad = _first_surrogate(item) or ("(record)", "\udc00")
         error = error or f"{path}: {_not_text(bad, charset)}"

@@ -44,7 +44,7 @@ class CommerceSource:
 
     @retry(retry=retry_if_exception_type(_Transient), stop=stop_after_attempt(3),
            wait=wait_exponential(multiplier=0.1, max=1.0), reraise=True)
-    def _get(self, params: dict) -> tuple[dict, str]:
+    def _get(self, params: dict) -> tuple[dict, str, dict[int, str]]:
         try:
             resp = self.session.get(f"{self.url}/api/v1/changes", params=params, timeout=self.timeout)
         except requests.RequestException as exc:
@@ -54,7 +54,7 @@ class CommerceSource:
         if resp.status_code != 200:
             raise SourceUnavailable(f"commerce system refused the query: HTTP {resp.status_code}")
         try:
-            body, charset = page_json(resp.content, resp.headers.get("Content-Type"))
+            body, charset, refused = page_json(resp.content, resp.headers.get("Content-Type"))
         except (ValueError, RecursionError) as exc:
             # A truncated page may be a blip (asked again here); one that stays so is isolated
             # and dead-lettered by the source worker. An HTML page is a proxy's, not the feed's.
@@ -64,12 +64,12 @@ class CommerceSource:
             raise _Unreadable(f"commerce system sent a page that is not JSON ({what})", resp.content) from None
         if not isinstance(body, dict) or not isinstance(body.get("items"), list):
             raise _Unreadable("commerce system sent a page without an items list", resp.content)
-        return body, charset
+        return body, charset, refused
 
     def fetch(self, cursor: dict | None, limit: int) -> Page:
         cursor = cursor or {"updatedSince": "", "afterId": 0}
         try:
-            body, charset = self._get({"updatedSince": cursor["updatedSince"], "afterId": cursor["afterId"], "pageSize": limit})
+            body, charset, refused = self._get({"updatedSince": cursor["updatedSince"], "afterId": cursor["afterId"], "pageSize": limit})
         except _Unreadable as exc:
             raise PageUnreadable(str(exc), exc.raw) from None   # no next_cursor: see the module docstring
         except _Transient as exc:
@@ -79,7 +79,7 @@ class CommerceSource:
             # A broken item is dead-lettered (stage decode), never skipped: no silent drop.
             key = item.get("eventId") if isinstance(item, dict) else None
             records.append(checked(item, key, key_name="eventId", position=i, limit=self.max_record_bytes,
-                                   charset=charset))
+                                   charset=charset, error=refused.get(i - 1)))
             if isinstance(item, dict) and _is_position(item.get("updatedAt"), item.get("eventId")):
                 last = {"updatedSince": item["updatedAt"], "afterId": item["eventId"]}
         return Page(records=records, cursor=last, has_more=bool(body.get("hasMore")))

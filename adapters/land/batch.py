@@ -1,7 +1,7 @@
 """A batch file's bytes -> its records, each a RawRecord.
 
-One broken record (a CSV row with the wrong number of fields, undecodable bytes on one
-line, an XML record with a nested or repeated field) becomes a
+One broken record (a CSV row with the wrong number of fields or that the csv reader cannot
+parse, undecodable bytes in one record, an XML record with a nested or repeated field) becomes a
 RawRecord with .error and the rest of the batch flows. A file that cannot be read as a
 whole (not well-formed XML, a DTD, an undecodable header, a record count that does not
 match its header) raises BatchUnreadable.
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from xml.etree.ElementTree import ParseError
 
 from defusedxml import DefusedXmlException
@@ -83,29 +84,80 @@ def parse_csv(name: str, data: bytes, default: str) -> list[RawRecord]:
         codec, skip, how = sniff(data, default, xml=False)
     except Undecodable as exc:
         raise BatchUnreadable(str(exc)) from None
-    body = data[skip:]
-    # One record per line, always: the exchange format has no line breaks inside fields, so a
-    # broken line (bad bytes, an unclosed quote, a field over the csv module's limit) is one
-    # bad record and never swallows the lines after it. CR and LF never occur inside a
-    # GB18030 or UTF-8 multi-byte sequence, so splitting the bytes on them is safe.
-    rows = []
-    for line in body.split(b"\n"):
-        try:
-            rows.extend((row, None) for row in csv.reader([line.rstrip(b"\r").decode(codec)], strict=True))
-        except UnicodeDecodeError as exc:
-            rows.append((None, f"bytes {exc.start}-{exc.end} of the line are not valid {codec} ({how})"))
-        except csv.Error as exc:
-            rows.append((None, f"the line is not valid CSV: {exc}"))
-    rows = [(row, problem) for row, problem in rows if problem or row]   # blank lines are not records
-    if not rows or rows[0][1]:
+    # The whole file is decoded once and read by the csv module, as a CSV file must be: a quoted
+    # field may hold a line break (an opinion of two paragraphs is one record, not two dead
+    # ones). Bytes not valid in the file's encoding are kept as lone surrogates (surrogateescape;
+    # CR and LF never occur inside a GB18030 or UTF-8 multi-byte sequence, so they cannot eat a
+    # line break) and refuse only the record holding them. NUL padding at the end (a desk's
+    # fixed-size blocks) is not data.
+    text = data[skip:].decode(codec, "surrogateescape").rstrip("\x00")
+    rows = [r for r in _rows(_LINE.findall(text)) if r[1] or r[2]]   # blank lines are not records
+    if not rows or rows[0][2] or _not_valid(rows[0][1], rows[0][1], codec, how):
         raise BatchUnreadable(f"no readable header row ({how})")
-    header = [h.strip().upper() for h in rows[0][0]]
+    header = [h.strip().upper() for h in rows[0][1]]
     if "" in header or len(set(header)) != len(header):
         raise BatchUnreadable("the header row has an empty or repeated column name")
     out = []
-    for i, (row, problem) in enumerate(rows[1:]):
+    for i, (line, row, problem) in enumerate(rows[1:]):
+        if problem is None:
+            problem = _not_valid(header, row, codec, how)
         if problem is None and len(row) != len(header):
             problem = f"row has {len(row)} fields, the header has {len(header)}"
         fields = dict(zip(header, row)) if problem is None else {}
-        out.append(_record(name, i, fields, problem, None if row is None else ",".join(row)))
+        shown = None if row is None else ",".join(row).encode("utf-8", "backslashreplace").decode("utf-8")
+        out.append(_record(name, i, fields, problem and f"{problem} (line {line + 1} of the file)", shown))
     return out
+
+
+# A physical line and its own line break (CRLF, LF or CR), the last one perhaps without.
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+
+
+def _rows(lines: list[str]):
+    """(index of its first line, fields, problem) of each record. A record the reader cannot
+    parse (csv.Error: a stray quote, a field over the module's limit, a quote still open at the
+    end of the file) is one problem, and reading starts again on the line after the one that
+    record began on; so does a record that runs over several lines and then has another
+    number of fields than the first row (the header): a quote opened and never closed would
+    otherwise swallow the good records after it. Only what the reader cannot take is lost to
+    a dead letter, never a neighbour."""
+    start, width = 0, None
+    while start < len(lines):
+        pos = [start]
+
+        def feed():
+            while pos[0] < len(lines):
+                pos[0] += 1
+                yield lines[pos[0] - 1]
+        reader = csv.reader(feed(), strict=True)
+        while True:
+            first = pos[0]
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                yield first, None, f"the line is not valid CSV: {exc}"
+                start = first + 1
+                break
+            if pos[0] - first > 1:
+                if width is not None and len(row) != width:
+                    # spans lines and is the wrong width: an unclosed quote, most likely
+                    yield first, None, (f"a quoted field opened here runs over {pos[0] - first} lines and "
+                                        f"leaves {len(row)} fields, the header has {width}")
+                    start = first + 1
+                    break
+                row = [f.replace("\r\n", "\n") for f in row]   # a Windows desk's line break, inside a field
+            if width is None and row:
+                width = len(row)
+            yield first, row, None
+
+
+def _not_valid(header: list[str], row: list[str], codec: str, how: str) -> str | None:
+    for column, value in zip(header, row):
+        if not value.isprintable():
+            bad = next((c for c in value if 0xDC80 <= ord(c) <= 0xDCFF), None)
+            if bad is not None:
+                raw = bytes(ord(c) - 0xDC00 for c in value if 0xDC80 <= ord(c) <= 0xDCFF)
+                return f"field {column}: bytes {raw[:8].hex(' ')} are not valid {codec} ({how})"
+    return None

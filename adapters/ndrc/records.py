@@ -1,7 +1,8 @@
 """A ChangeRecord as zeep read it, turned into the plain dict the mappings read.
 
 Absent and nil elements are left out (never None), and projectInfo, the project as the
-system stores it (tzxmxx JSON text), is decoded into `project`. A record whose JSON is
+system stores it (tzxmxx JSON text), is decoded into `project` (hub.exactjson: decimals exact,
+a duplicate key refused). A record whose JSON is
 broken cannot be mapped at all: it comes back with .error set, so the hub dead-letters it
 at stage "decode" and the rest of the page flows."""
 from __future__ import annotations
@@ -12,9 +13,10 @@ import re
 from lxml import etree
 from zeep.helpers import serialize_object
 
+from hub import exactjson
 from hub.adapter import RawRecord
 
-from ..guard import DEFAULT_MAX_RECORD_BYTES, checked, parse_int
+from ..guard import DEFAULT_MAX_RECORD_BYTES, checked
 
 
 def decode(change, limit: int = DEFAULT_MAX_RECORD_BYTES, position: int = 1) -> RawRecord:
@@ -25,7 +27,9 @@ def decode(change, limit: int = DEFAULT_MAX_RECORD_BYTES, position: int = 1) -> 
         error = "projectInfo is missing"
     else:
         try:
-            project = json.loads(info, parse_int=parse_int)
+            project = exactjson.loads(info)   # investment 1234.50 stays 1234.50
+        except exactjson.DuplicateKey as exc:
+            error = f"projectInfo: {exc}: which value the system meant cannot be told"
         except RecursionError:
             error = f"projectInfo is nested deeper than a JSON parser allows ({len(info)} characters)"
         except ValueError as exc:

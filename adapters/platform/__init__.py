@@ -42,7 +42,7 @@ class PlatformApplicationSource:
 
     @retry(retry=retry_if_exception_type(_Transient), stop=stop_after_attempt(3),
            wait=wait_exponential(multiplier=0.1, max=1.0), reraise=True)
-    def _get(self, after: int, limit: int) -> tuple[dict, str]:
+    def _get(self, after: int, limit: int) -> tuple[dict, str, dict[int, str]]:
         try:
             resp = self.session.get(f"{self.url}/api/v1/applications/feed",
                                     params={"afterSeq": after, "pageSize": limit}, timeout=self.timeout)
@@ -52,7 +52,7 @@ class PlatformApplicationSource:
         except requests.RequestException as exc:
             raise _Transient(f"platform feed unavailable: {exc.__class__.__name__}") from None
         try:
-            body, charset = page_json(resp.content, resp.headers.get("Content-Type"))
+            body, charset, refused = page_json(resp.content, resp.headers.get("Content-Type"))
         except (ValueError, RecursionError) as exc:
             what = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:120]
             if is_html(resp.headers.get("Content-Type")):   # a gateway's page, not the feed's
@@ -60,12 +60,12 @@ class PlatformApplicationSource:
             raise _Unreadable(f"platform feed page is not JSON ({what})", resp.content) from None
         if not isinstance(body, dict) or not isinstance(body.get("items"), list):
             raise _Unreadable("platform feed page has no items list", resp.content)
-        return body, charset
+        return body, charset, refused
 
     def fetch(self, cursor: dict | None, limit: int) -> Page:
         after = int((cursor or {}).get("afterSeq", 0))
         try:
-            body, charset = self._get(after, limit)
+            body, charset, refused = self._get(after, limit)
         except _Unreadable as exc:   # see the module docstring for the step past a page of one
             beyond = {"afterSeq": after + 1} if limit == 1 else None
             raise PageUnreadable(str(exc), exc.raw, next_cursor=beyond) from None
@@ -76,7 +76,7 @@ class PlatformApplicationSource:
             # A broken item is dead-lettered (stage decode), never skipped or allowed to stop the page.
             key = item.get("applyNo") if isinstance(item, dict) else None
             records.append(checked(item, key, key_name="applyNo", position=i, limit=self.max_record_bytes,
-                                   charset=charset))
+                                   charset=charset, error=refused.get(i - 1)))
             seq = item.get("seq") if isinstance(item, dict) else None
             if isinstance(seq, str) and seq.isdecimal() and seq.isascii() and len(seq) <= 18:
                 seq = int(seq)

@@ -22,6 +22,7 @@ from hub.model import MODELS, Envelope, Source, message_id
 from hub.model.envelope import SCHEMA_VERSION, now
 from hub.model.errors import describe
 
+from . import lossy
 from .errors import RecordError
 from .spec import (FieldError, compile_condition, compile_field, compile_template, condition_paths,
                    describe_condition)
@@ -69,19 +70,24 @@ class Mapping:
             return None
 
     def run(self, record: dict, track: str = "old", trace_id: str | None = None) -> Envelope:
-        """Map and validate one record. Raises RecordError (stage map or validate)."""
+        """Map and validate one record. Raises RecordError (stage decode for lossy text, map or
+        validate)."""
+        lossy.start()
         try:
             key = self.record_key(record)
             version = self.record_version(record)
             payload_dict = self.build(record)
             extra = {k: f(record) for k, f in self.envelope_fields.items()}
         except FieldError as exc:
-            raise RecordError("map", self.ref, self.key_of(record),
+            lossy.collected()
+            raise RecordError(exc.stage, self.ref, self.key_of(record),
                               [{"record": self.key_of(record), "field": exc.field, "reason": exc.reason, "value": exc.value}]) from None
         except Exception as exc:  # a record shaped in a way no spec foresaw must not stall the feed
+            lossy.collected()
             raise RecordError("map", self.ref, self.key_of(record), [{
                 "record": self.key_of(record), "field": "(record)", "value": None,
                 "reason": f"record cannot be mapped: {exc.__class__.__name__}"}]) from None
+        flags = lossy.collected()
         try:
             payload = MODELS[self.kind].model_validate(payload_dict)
         except ValidationError as exc:
@@ -103,6 +109,7 @@ class Mapping:
             produced_at=produced,
             trace_id=trace_id or uuid.uuid4().hex,
             signature=None,
+            flags=flags,
             payload=payload,
         )
 

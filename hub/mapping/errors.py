@@ -7,7 +7,7 @@ from __future__ import annotations
 
 class RecordError(Exception):
     def __init__(self, stage: str, mapping: str, record_key: str | None, problems: list[dict]):
-        self.stage = stage              # "map" or "validate"
+        self.stage = stage              # "decode" (text lost before it came), "map" or "validate"
         self.mapping = mapping
         self.record_key = record_key
         self.problems = problems        # [{"record", "field", "reason", "value"}]
@@ -17,3 +17,7 @@ class RecordError(Exception):
     def reason(self) -> str:
         fields = "; ".join(f"{p['field']}: {p['reason']} (value {p['value']!r})" for p in self.problems)
         return f"{self.stage} failed in {self.mapping} for record {self.record_key}: {fields}"
+
+
+class TransformError(ValueError):
+    """A value could not be transformed; the message says why, without the value."""

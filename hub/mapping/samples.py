@@ -11,6 +11,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from hub import exactjson
+
 from .errors import RecordError
 from .registry import MappingSet
 
@@ -58,7 +60,8 @@ def run_samples(root: str | Path, mappings: MappingSet | None = None) -> list[Sa
             if not exp_path.exists():
                 results.append(SampleResult(name, False, f"missing {exp_path.name}"))
                 continue
-            actual = canonical_output(mappings, system, json.loads(inp.read_text(encoding="utf-8")))
+            # inputs are read as the adapters read JSON: numbers exact (hub.exactjson)
+            actual = canonical_output(mappings, system, exactjson.loads(inp.read_text(encoding="utf-8")))
             expected = json.loads(exp_path.read_text(encoding="utf-8"))
             if actual == expected:
                 results.append(SampleResult(name, True))

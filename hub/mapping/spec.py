@@ -3,13 +3,20 @@
 A field spec is a dict with any of:
   path: dotted path into the source record (digits index lists), or
   const: a fixed value;
-  transform: a name or list of names from transforms.TRANSFORMS, applied in order;
+  transform: a name or list of names from transforms.TRANSFORMS, applied in order; one that
+             takes parameters is written {name: {parameter: value}}, e.g. {decimal: {unit: 万元}}
+             (transforms.FACTORIES; docs/mappings.md lists them);
   null_values: source values meaning "none" (e.g. 长期 for an open-ended validity);
   code_table: name of a table in the file's code_tables (applied after transforms);
   pattern: a regular expression the transformed value must match whole (codes with a
            known layout: 宗地代码, 项目代码), else the record is refused naming the field;
   default: used when the value is missing or none;
-  required: true makes a missing value an error.
+  required: true makes a missing value an error (a NULL marker or a zero date counts as
+            missing, and the error names it);
+  text: refuse | flag: the value is human text (a name, an address, an opinion): if it bears the
+        marks of a lossy conversion (U+FFFD, or "?" standing for a lost Chinese character), the
+        record is refused at stage decode naming the field, or (flag) taken with the field
+        named in the envelope's flags (lossy.py).
 A bare string is shorthand for {path: <string>}."""
 from __future__ import annotations
 
@@ -18,7 +25,9 @@ from typing import Any, Callable
 
 from hub.model.masking import mask_value
 
-from .transforms import _FULLWIDTH, TRANSFORMS, TransformError
+from . import lossy
+from .nulls import NoValue
+from .transforms import _FULLWIDTH, FACTORIES, TRANSFORMS, TransformError
 
 _MISSING = object()
 # A record key names the record in message headers and in the store (record_key, 255 characters:
@@ -42,9 +51,42 @@ def _not_text(char: str, pos: int) -> str:
 
 
 class FieldError(ValueError):
+    stage = "map"
+
     def __init__(self, field: str, reason: str, value: Any = None):
         self.field, self.reason, self.value = field, reason, mask_value(field, value) if isinstance(value, str) else value
         super().__init__(f"{field}: {reason}")
+
+
+class LossyText(FieldError):
+    """Text that lost characters before it reached the hub: the record was not decoded whole."""
+    stage = "decode"
+
+
+def _steps(target: str, names) -> list[Callable]:
+    names = [names] if isinstance(names, (str, dict)) else list(names)
+    steps = []
+    for n in names:
+        params: dict = {}
+        if isinstance(n, dict):
+            if len(n) != 1:
+                raise ValueError(f"field {target}: a transform with parameters is one {{name: {{parameters}}}}")
+            (n, params), = n.items()
+            if n not in FACTORIES:
+                raise ValueError(f"field {target}: transform {n!r} takes no parameters "
+                                 f"(those that do: {', '.join(sorted(FACTORIES))})")
+            if not isinstance(params, dict):
+                raise ValueError(f"field {target}: the parameters of {n!r} must be a mapping")
+        if n not in TRANSFORMS:
+            raise ValueError(f"field {target}: unknown transform {n!r} (known: {', '.join(sorted(TRANSFORMS))})")
+        if not params:
+            steps.append(TRANSFORMS[n])
+            continue
+        try:
+            steps.append(FACTORIES[n](**params))
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"field {target}: transform {n!r}: {exc}") from None
+    return steps
 
 
 def compile_path(path: str) -> Callable[[Any], Any]:
@@ -74,7 +116,7 @@ def compile_field(target: str, spec: Any, code_tables: dict[str, dict]) -> Calla
     if not isinstance(spec, dict):
         raise ValueError(f"field {target}: spec must be a path string or a mapping, got {type(spec).__name__}")
     unknown = set(spec) - {"path", "const", "transform", "null_values", "code_table", "default", "required",
-                           "pattern"}
+                           "pattern", "text"}
     if unknown:
         raise ValueError(f"field {target}: unknown keys {sorted(unknown)}")
     if "const" in spec:
@@ -85,12 +127,10 @@ def compile_field(target: str, spec: Any, code_tables: dict[str, dict]) -> Calla
 
     source = spec["path"]
     get = compile_path(source)
-    names = spec.get("transform") or []
-    names = [names] if isinstance(names, str) else list(names)
-    for n in names:
-        if n not in TRANSFORMS:
-            raise ValueError(f"field {target}: unknown transform {n!r} (known: {', '.join(sorted(TRANSFORMS))})")
-    steps = [TRANSFORMS[n] for n in names]
+    steps = _steps(target, spec.get("transform") or [])
+    text = spec.get("text")
+    if text not in (None, "refuse", "flag"):
+        raise ValueError(f"field {target}: text must be refuse or flag, not {text!r}")
     nulls = frozenset(spec.get("null_values") or ())
     table = None
     if "code_table" in spec:
@@ -114,11 +154,17 @@ def compile_field(target: str, spec: Any, code_tables: dict[str, dict]) -> Calla
         # null_values are compared trimmed ("长期 " is 长期); lists and objects are never "null values".
         if value is _MISSING or (isinstance(value, str) and value.strip() in nulls):
             value = None
-        original = value
+        original, none_because = value, None
+        if text is not None and isinstance(value, str) and (lost := lossy.lost(value)):
+            if text == "refuse":
+                raise LossyText(source, f"{lost}; refused (text: refuse)", value)
+            lossy.flag(f"{target}: {lost}")
         if value is not None:
             try:
                 for step in steps:
                     value = step(value)
+            except NoValue as exc:
+                value, none_because = None, str(exc)
             except TransformError as exc:
                 raise FieldError(f"{source}", str(exc), original) from None
             if value is not None and pattern is not None and not pattern.fullmatch(str(value)):
@@ -132,7 +178,8 @@ def compile_field(target: str, spec: Any, code_tables: dict[str, dict]) -> Calla
             if has_default:
                 return default
             if required:
-                raise FieldError(source, "required value is missing")
+                raise FieldError(source, "required value is missing" + (f": {none_because}" if none_because else ""),
+                                 original if none_because else None)
         elif required and isinstance(value, str) and not value.strip():
             # A CSV column or an XML element that is there but empty: as missing as can be.
             raise FieldError(source, "required value is empty")

@@ -13,6 +13,11 @@ from typing import Callable
 
 from hub.model.common import SHANGHAI
 
+from .amounts import decimal
+from .errors import TransformError
+from .legacy_times import check_zero, from_epoch, legacy_time, split_zone, zero_date
+from .nulls import check_null, null_marker
+
 # Full-width ASCII block (！ to ～) maps to ASCII by a fixed offset; the ideographic space to a space.
 _FULLWIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
 _FULLWIDTH[0x3000] = 0x20
@@ -27,8 +32,6 @@ _LEGACY_DATE = re.compile(
 )
 
 
-class TransformError(ValueError):
-    """A value could not be transformed; the message says why, without the value."""
 
 
 def trim(v):
@@ -72,23 +75,12 @@ def to_int(v):
 
 
 def to_decimal_str(v):
-    """Money and areas stay exact: normalised decimal text, never float."""
-    if v is None:
-        return None
-    try:
-        d = Decimal(str(v).strip().replace(",", ""))
-        if not d.is_finite():
-            raise TransformError("not a decimal number (NaN or infinity)")
-        # "1E+999999" is a valid Decimal whose plain text is a megabyte of zeros; no amount
-        # of money or land comes near 10^40.
-        if d and not -_DECIMAL_RANGE <= d.adjusted() <= _DECIMAL_RANGE:
-            raise TransformError(f"decimal number out of range (beyond 10^±{_DECIMAL_RANGE})")
-        return format(d.normalize(), "f")
-    except ArithmeticError:   # InvalidOperation, Overflow (an exponent past the context's limit)
-        raise TransformError("not a decimal number") from None
+    """Money and areas stay exact: decimal text with the scale as written, never float; a
+    plain number only (amounts.py for units)."""
+    return _PLAIN_DECIMAL(v)
 
 
-_DECIMAL_RANGE = 40
+_PLAIN_DECIMAL = decimal()
 
 
 def to_float(v):
@@ -108,16 +100,41 @@ def to_str(v):
 
 
 def parse_datetime(v) -> datetime | None:
-    """Aware datetime; naive legacy times are Asia/Shanghai local time."""
+    """Aware datetime; naive legacy times are Asia/Shanghai local time. Epoch numbers, .NET,
+    Java and JavaScript forms, zones written after the time, zero dates and NULL markers:
+    legacy_times.py."""
     if v is None or isinstance(v, datetime):
-        return _localise(v) if v is not None else None
+        return _localise(check_zero(v)) if v is not None else None
     if isinstance(v, date):
-        return datetime.combine(v, time(), SHANGHAI)
+        return datetime.combine(check_zero(datetime.combine(v, time())), time(), SHANGHAI)
+    if not isinstance(v, str):
+        parsed = from_epoch(v)   # a JSON number: Unix seconds or milliseconds, or digits as text
+        if parsed is not None:
+            return _localise(check_zero(parsed))
+        if isinstance(v, bool):
+            raise TransformError("not a date or time (a true/false value)")
     s = str(v).strip()
     if not s:
         return None
+    check_null(s)
+    zero_date(s)
+    parsed = legacy_time(s)
+    if parsed is None:
+        s, tz = split_zone(s)
+        parsed = _parse_text(s)
+        if tz is not None:
+            if parsed.tzinfo is not None:
+                raise TransformError("two time zones in one time")
+            parsed = parsed.replace(tzinfo=tz)
     try:
-        parsed = datetime.fromisoformat(s)
+        return _localise(check_zero(parsed))
+    except OverflowError:   # 9999-12-31T23:00-12:00 is in year 10000 in Shanghai
+        raise TransformError("impossible date: out of range once shown in Asia/Shanghai") from None
+
+
+def _parse_text(s: str) -> datetime:
+    try:
+        return datetime.fromisoformat(s)
     except ValueError:
         m = _COMPACT_TIME.match(s) or _LEGACY_DATE.match(s)
         if not m:
@@ -126,14 +143,10 @@ def parse_datetime(v) -> datetime | None:
         whole, _, frac = (sec or "0").partition(".")
         try:
             # Fractions are truncated to microseconds, never rounded into the next second.
-            parsed = datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(whole),
-                              int((frac + "000000")[:6]))
+            return datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(whole),
+                            int((frac + "000000")[:6]))
         except ValueError as exc:
             raise TransformError(f"impossible date: {exc}") from None
-    try:
-        return _localise(parsed)
-    except OverflowError:   # 9999-12-31T23:00-12:00 is in year 10000 in Shanghai
-        raise TransformError("impossible date: out of range once shown in Asia/Shanghai") from None
 
 
 def parse_date(v) -> datetime | None:
@@ -158,6 +171,12 @@ def project_code(v):
     return str(v)
 
 
+# Transforms that take parameters in a mapping file ({decimal: {unit: 万元}}): name -> factory.
+# Named bare, they are built with no parameters (TRANSFORMS holds that form).
+FACTORIES: dict[str, Callable[..., Callable]] = {
+    "decimal": decimal,
+}
+
 TRANSFORMS: dict[str, Callable] = {
     "trim": trim,
     "halfwidth": halfwidth,
@@ -167,6 +186,7 @@ TRANSFORMS: dict[str, Callable] = {
     "none_if_empty": none_if_empty,
     "int": to_int,
     "decimal": to_decimal_str,
+    "null_marker": null_marker,
     "float": to_float,
     "str": to_str,
     "datetime": parse_datetime,

@@ -7,7 +7,7 @@ from pydantic import Field
 
 from .applicant import Applicant
 from .case import Channel, Material
-from .common import AwareDatetime, CanonicalModel, Department
+from .common import AwareDatetime, CanonicalModel, Department, Scalar
 
 
 class Application(CanonicalModel):
@@ -19,4 +19,4 @@ class Application(CanonicalModel):
     channel: Channel = Channel.online
     submitted_at: AwareDatetime
     materials: list[Material] = Field(default_factory=list)
-    form: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
+    form: dict[str, Scalar] = Field(default_factory=dict)

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, ValidationInfo, field_validator
 
 from .applicant import Applicant
-from .common import AwareDatetime, CanonicalModel, Department
+from .common import AwareDatetime, CanonicalModel, Department, Scalar
 
 # The store keeps a case number in 100 characters (hub/store/schema.py CASE_NO); a longer one
 # is no case number, and on PostgreSQL it would fail the message log insert on every re-read.
@@ -66,7 +66,7 @@ class Case(CanonicalModel):
     materials: list[Material] = Field(default_factory=list)
 
 
-Attribute = str | int | float | bool | None
+Attribute = Scalar
 
 
 class CaseEvent(CanonicalModel):

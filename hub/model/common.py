@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -40,6 +41,12 @@ def _require_aware(value: datetime) -> datetime:
 
 
 AwareDatetime = Annotated[datetime, AfterValidator(_require_aware)]
+
+# A value of a free-form map (a case event's attributes, an application's form). Decimal is
+# listed before float so that a number read exactly (hub.exactjson) stays exact: without it
+# pydantic turns Decimal("1234.50") into the float 1234.5. It is written to JSON as its text,
+# "1234.50", the same form the mapping's decimal transform gives amounts.
+Scalar = str | int | Decimal | float | bool | None
 
 
 class CanonicalModel(BaseModel):

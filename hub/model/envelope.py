@@ -45,6 +45,9 @@ class Envelope(CanonicalModel):
     produced_at: AwareDatetime
     trace_id: str
     signature: str | None = None
+    # What a mapping took but found doubtful ("applicant.name: holds U+FFFD ..." for a field
+    # marked text: flag). Left out of the JSON when there is none, so a clean message is as before.
+    flags: list[str] = Field(default_factory=list, exclude_if=lambda v: not v)
     payload: Payload
 
     @property

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import requests
 
+from hub import exactjson
 from hub.catalog import CatalogueCheck  # noqa: F401  (its old path: bench/hubworkers.py still imports it here)
 from hub.mapping import MappingSet, RecordError
 
@@ -19,7 +20,7 @@ def sync(settings: dict, store, mappings: MappingSet | None = None, page_size: i
     while True:
         resp = session.get(f"{url}/api/v1/items", params={"page": page, "pageSize": page_size}, timeout=30)
         resp.raise_for_status()
-        body = resp.json()
+        body = exactjson.loads(resp.content)   # numbers exact, a duplicate key refused
         for record in body["items"]:
             try:
                 env = mappings.apply(SYSTEM, record)[0]

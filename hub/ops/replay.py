@@ -17,7 +17,7 @@ import json
 
 from pydantic import ValidationError
 
-from hub import bus
+from hub import bus, exactjson
 from hub.adapter import registry
 from hub.mapping import MappingSet, RecordError
 from hub.model import Envelope, event_name
@@ -103,7 +103,8 @@ def replay(settings: dict, store, *, ids=None, stage=None, department=None, dest
                 _release_hold(store, row, to, actor, reason)
                 if row["stage"] in PRE_CANONICAL:
                     system = registry.load(row["department"]).system
-                    for env in mappings.apply(system, json.loads(row["payload"])):
+                    # the record as the adapter read it: its numbers exact again (hub.exactjson)
+                    for env in mappings.apply(system, exactjson.loads(row["payload"])):
                         _publish_envelope(pub, env.model_dump_json().encode(), json.loads(env.model_dump_json()),
                                           to, extra)
                         reached.setdefault(row["id"], set()).update({to} if to else destinations_for(

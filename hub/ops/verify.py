@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from hub import exactjson
 from hub.adapter import registry
 from hub.mapping import MappingSet, RecordError
 from hub.routing import destinations_for, load_routes
@@ -21,7 +22,8 @@ VOLATILE = ("produced_at", "trace_id", "signature")
 def _get(session: requests.Session, url: str) -> list[dict]:
     resp = session.get(url, timeout=30)
     resp.raise_for_status()
-    body = resp.json()
+    # Read as the hub reads the systems (hub.exactjson), so that both map the same values.
+    body = exactjson.decode(resp.content).value
     return body["items"] if isinstance(body, dict) else body
 
 

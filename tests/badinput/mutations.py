@@ -80,7 +80,9 @@ def facts(dept: str, record: dict, path: str) -> dict:
             if spec.get("path") != path:
                 continue
             transforms = spec.get("transform") or []
-            transforms = [transforms] if isinstance(transforms, str) else transforms
+            transforms = [transforms] if isinstance(transforms, (str, dict)) else transforms
+            # {decimal: {unit: 万元}}: a transform with parameters is named by its one key
+            transforms = [t if isinstance(t, str) else next(iter(t)) for t in transforms]
             f["mapped"] = True
             f["targets"].add(target)
             f["required"] |= bool(spec.get("required")) and "default" not in spec

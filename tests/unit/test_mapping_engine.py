@@ -358,5 +358,5 @@ def test_mapping_normalises_a_full_width_padded_record(mappings):
     assert env.case_no == env.payload.case_no == "SCJG202600312045"
     assert env.payload.applicant.id_number == USCC
     assert env.payload.applicant.phone == "15867123490"
-    assert env.payload.attributes["registered_capital"] == "100"
+    assert env.payload.attributes["registered_capital"] == "100.000000"   # the scale as written (issue 10)
     assert env.payload.attributes["registration_state"] == "active"

@@ -44,7 +44,7 @@ def test_samples_cover_each_event_code_the_certificate_and_both_refusal_stages()
                 valid_to.add(env["payload"]["valid_to"] is None)
     assert types >= {"accepted", "decided", "certificate_issued"}
     assert kinds == {"case_event", "certificate"}
-    assert stages == {"map", "validate"}
+    assert stages == {"decode", "map", "validate"}   # decode: a lossy name (refused_lossy_company_name)
     assert error_fields >= {"eventCode", "eventTime", "applyNo", "applicant.id_number"}
     assert valid_to == {True, False}, "both long-term (长期) and fixed-term licences"
 

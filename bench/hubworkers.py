@@ -208,10 +208,7 @@ def _filler(j, parts, cases, settings, page_size, out_q):
         from benchlib import iter_records, topic_match
         from hub import bus
         from hub.mapping import MappingSet
-        try:
-            from hub.catalog import CatalogueCheck
-        except ImportError:   # before it moved
-            from hub.ops.catalog import CatalogueCheck
+        from hub.catalog import CatalogueCheck
         from hub.routing import load_routes
         from hub.runtime.source_worker import SourceWorker
         from hub.store import Store

@@ -5,7 +5,6 @@ from __future__ import annotations
 import requests
 
 from hub import exactjson
-from hub.catalog import CatalogueCheck  # noqa: F401  (its old path: bench/hubworkers.py still imports it here)
 from hub.mapping import MappingSet, RecordError
 
 SYSTEM = "province-catalogue"

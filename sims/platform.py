@@ -64,6 +64,8 @@ class PlatformSim(SimServer):
                 "case_no": body["case_no"],
                 "sequence": body["sequence"],
                 "received_at": datetime.now(SHANGHAI).isoformat(timespec="microseconds"),
+                # an update of a step: the Idempotency-Key of the version it replaces
+                "supersedes": req.headers.get("supersedes") or None,
                 "body": body,
             })
         return json_response({"status": "accepted"}, 201)

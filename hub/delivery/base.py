@@ -17,6 +17,7 @@ class MessageMeta:
     sequence: int | None
     department: str
     track: str | None = None    # "old"/"new" for a dual-track department's message
+    supersedes: str | None = None   # an update: the message id of the version it replaces
 
 
 class DeliveryError(Exception):

@@ -35,6 +35,8 @@ class PlatformRest:
             body = body.encode("utf-8")
         req = self._template.copy()
         req.headers["Idempotency-Key"] = meta.message_id
+        if meta.supersedes:   # the contract: an update replaces the version with this key
+            req.headers["Supersedes"] = meta.supersedes
         req.headers["Content-Length"] = str(len(body))
         req.body = body
         try:

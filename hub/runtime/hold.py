@@ -57,10 +57,11 @@ def meta_of(body: bytes, headers: dict, message_id: str | None) -> MessageMeta:
         seq = headers.get(names.H_SEQUENCE)
         return MessageMeta(message_id, headers[names.H_KIND], headers.get(names.H_CASE_NO) or None,
                            int(seq) if seq else None, headers.get(names.H_DEPARTMENT, "unknown"),
-                           headers.get(names.H_TRACK) or None)
+                           headers.get(names.H_TRACK) or None, headers.get(names.H_SUPERSEDES) or None)
     env = json.loads(text)  # replayed or hand-published: read the envelope itself
     return MessageMeta(str(env["message_id"]), env["kind"], env.get("case_no"), env.get("sequence"),
-                       env["source"]["department"], env["source"].get("track"))
+                       env["source"]["department"], env["source"].get("track"),
+                       headers.get(names.H_SUPERSEDES) or None)
 
 
 def item_of(d: Delivery) -> Item:

@@ -204,6 +204,9 @@ def test_corrected_step_is_sent_again_and_the_invalid_copy_is_not(hs, sims):
     assert [e["payload"]["opinion"] for e in again] == [step["BLYJ"], "材料齐全，予以受理（更正）"]
     assert again[0]["record_key"] == again[1]["record_key"] == step["DFSJZJ"]   # same step, a new version
     assert again[0]["message_id"] != again[1]["message_id"]
+    # an update, and the platform is told which message it replaces (hub/runtime/conflicts.py)
+    updates = [i for i in items if i["sequence"] == 2 and i.get("supersedes")]
+    assert [u["supersedes"] for u in updates] == [again[0]["message_id"]]
     rows = {r["LSH"]: r for r in table(sims, "SPGL_XMSPSXBLXXXXB")}
     assert rows[fixed["invalidated"]]["SJSCZT"] == 3 and rows[fixed["valid"]]["SJSCZT"] == 3
     store.close()

@@ -83,13 +83,15 @@ class ConflictCheck:
     def judge(self, env: Envelope, supersede: bool) -> Judgement:
         d = digest(self.payload_of(env))
         prior = self.by_key.get((env.record_key, env.kind))
-        if prior is None and env.case_no and env.sequence is not None:
-            prior = self.by_step.get((env.case_no, env.kind, env.sequence))
-        if prior is None:
+        if prior is not None:
+            return Judgement(SAME if prior["digest"] == d else UPDATE if supersede else CONFLICT, prior)
+        step = self.by_step.get((env.case_no, env.kind, env.sequence)) \
+            if env.case_no and env.sequence is not None else None
+        if step is None or step["digest"] == d:
+            # another row of the same content (a copy in the legacy system) goes as before:
+            # its own message, the destination's idempotency by content is not the hub's to judge
             return Judgement(NEW)
-        if prior["digest"] == d:
-            return Judgement(SAME, prior)
-        return Judgement(UPDATE if supersede else CONFLICT, prior)
+        return Judgement(UPDATE if supersede else CONFLICT, step)
 
     def remember(self, env: Envelope) -> None:
         payload = self.payload_of(env)

@@ -6,6 +6,7 @@ re-reads the page; deterministic message ids make the re-read harmless downstrea
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass
 
 from hub.adapter import Page
@@ -103,7 +104,9 @@ class SourceWorker:
                 continue
             for env, j in judged:
                 if j and j.verdict == SAME and str(env.message_id) != j.prior["message_id"]:
-                    continue   # the same content under a new version: sent already, an exact replay
+                    # the same content under a new version: the message sent before, again, so
+                    # the ledger makes it the no-op an exact replay is
+                    env = env.model_copy(update={"message_id": uuid.UUID(j.prior["message_id"])})
                 body = env.model_dump_json().encode("utf-8")
                 mid = str(env.message_id)
                 headers = headers_of(env, self.department, self.track, self.mappings.sequence_mode(env.mapping))

@@ -1,7 +1,7 @@
 """What each source last sent per record and per case step (hub/runtime/conflicts.py)."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from .schema import content_versions
 from .sql import StoreBase, chunks, upsert
@@ -29,5 +29,8 @@ class ContentVersions(StoreBase):
             for r in rows:
                 upsert(conn, content_versions, {**r, "source": source, "seen_at": now}, ("source", "record_key", "kind"))
 
-
-__all__ = ["ContentVersions"]
+    def forget_versions(self, source: str) -> None:
+        """Forget what `source` sent: its next records are all new (a source re-read from
+        scratch on purpose, or a test feeding variants of the same records)."""
+        with self._write() as conn:
+            conn.execute(delete(content_versions).where(content_versions.c.source == source))

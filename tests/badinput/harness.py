@@ -115,6 +115,9 @@ class Pipeline:
         else that escapes is counted a crash and raised. max_record_bytes: the adapter's setting,
         as SourceLoop hands it to the worker."""
         rec = _Recording(source)
+        # Every example is a variant of the same records: here each is judged as it is, not as
+        # a conflict with the variant before (tests/reliability/test_conflicts.py covers those).
+        self.store.forget_versions(name)
         worker = SourceWorker(name=name, department=department, system=system, track="old", source=rec,
                               mappings=MAPPINGS, publisher=self.publisher, store=self.store, page_size=page_size,
                               max_record_bytes=max_record_bytes,

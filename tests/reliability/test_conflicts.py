@@ -103,12 +103,16 @@ def test_an_exact_replay_stays_silent(world):
     events = _events()
     source.records += events
     worker.poll_once()
-    before = len(_routed(pub))
+    sent = len(_routed(pub))
+    first = {s["headers"][names.H_RECORD_KEY]: s["message_id"] for s in _routed(pub)}
     again = copy.deepcopy(events[0])
     again["updatedAt"] = "2026-12-02T10:00:00.000000"              # re-stamped, the same content
     source.records.append(again)
     worker.poll_once()
-    assert len(_routed(pub)) == before and _dead(pub) == []
+    # sent again under the message id it had: the ledger makes it a no-op; nothing dead
+    resent = _routed(pub)[sent:]
+    assert resent and all(s["message_id"] == first[str(again["eventId"])] for s in resent)
+    assert _dead(pub) == []
 
 
 def test_a_department_that_supersedes_sends_an_update_naming_the_version_it_replaces(world):

@@ -25,11 +25,11 @@ from hub.model.errors import describe, summary
 from hub.model.masking import mask_text
 from hub.routing import load_routes
 from hub.routing.routes import destinations_for
-from hub.runtime.hold import GATE
+from hub.runtime.hold import GATE, step_ordered
 from hub.runtime.outbound import exchange_of, headers_of
 from hub.runtime.retry import slotted
 
-PRE_CANONICAL = ("fetch", "decode", "map", "validate")
+PRE_CANONICAL = ("fetch", "decode", "map", "validate", "conflict")   # replayed from the record as read
 
 
 def _why(exc: Exception) -> str:
@@ -52,6 +52,24 @@ def _publish_envelope(pub, env_json: bytes, env: dict, to: str | None, track_hea
     else:
         pub.publish(env_json, exchange_of(model), model.routing_key, message_id=str(model.message_id),
                     headers=headers)
+
+
+def _accepted_version(store, row: dict, env: Envelope, headers: dict) -> tuple[Envelope, dict]:
+    """A conflict replayed: the operator takes the new version. It goes as an update of the
+    one sent before (its own message id, derived from the dead letter, so not a ledger
+    duplicate; x-tongban-supersedes naming the old one), and the source remembers it, so a
+    re-read of the same record is the exact replay it then is (hub/runtime/conflicts.py)."""
+    import uuid
+    from hub.runtime.conflicts import ConflictCheck
+    source = f"{row['department']}:{(row.get('headers') or {}).get(bus.names.H_TRACK) or 'old'}"
+    check = ConflictCheck(store, source, [env])
+    prior = check.by_key.get((env.record_key, env.kind))
+    env = env.model_copy(update={"message_id": uuid.uuid5(uuid.NAMESPACE_URL, f"{env.message_id}|{row['id']}")})
+    if prior is not None:
+        headers = {**headers, bus.names.H_SUPERSEDES: prior["message_id"]}
+    check.remember(env)
+    check.save()
+    return env, headers
 
 
 def _release_hold(store, row: dict, to: str | None, actor: str, reason: str) -> None:
@@ -105,8 +123,11 @@ def replay(settings: dict, store, *, ids=None, stage=None, department=None, dest
                     system = registry.load(row["department"]).system
                     # the record as the adapter read it: its numbers exact again (hub.exactjson)
                     for env in mappings.apply(system, exactjson.loads(row["payload"])):
+                        headers = dict(extra)
+                        if row["stage"] == "conflict":
+                            env, headers = _accepted_version(store, row, env, headers)
                         _publish_envelope(pub, env.model_dump_json().encode(), json.loads(env.model_dump_json()),
-                                          to, extra)
+                                          to, headers)
                         reached.setdefault(row["id"], set()).update({to} if to else destinations_for(
                             routes, str(env.source.department), env.kind, event_name(env.payload)))
                 else:
@@ -153,12 +174,13 @@ def release_case(settings: dict, store, *, destination: str, case_no: str, actor
     hold = store.holds(destination, [case_no]).get(case_no)
     if hold is None or hold["status"] == "retrying":
         raise ValueError(f"case {case_no} is not held dead at {destination}")
-    parked = store.parked(destination, case_no)
+    parked = step_ordered(store.parked(destination, case_no))   # the worker's order: by step where numbered
     if not parked:
         store.give_up_head(destination, case_no, None, actor, reason)
         return {"released": case_no, "parked": 0}
     first = parked[0]
-    store.give_up_head(destination, case_no, first["message_id"], actor, reason)
+    if not store.give_up_head(destination, case_no, first["message_id"], actor, reason):
+        raise ValueError(f"case {case_no} at {destination} changed meanwhile; see `tongban status` and try again")
     conn = bus.connect(settings["broker_url"])
     pub = bus.ConfirmingPublisher(conn)
     try:

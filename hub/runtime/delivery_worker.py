@@ -170,7 +170,9 @@ class DeliveryWorker:
             if mid in b.done:       # delivered, but the batch that did it died before lifting the hold
                 self._drain(case, b)
             elif is_live_head(hold, item):
-                if self._send(item, b):
+                if self._gave_up(hold) and not self._send_below(case, item.meta.sequence, b):
+                    book.park(item)   # a step before it failed: it holds the case now; this one waits
+                elif self._send(item, b):
                     self._drain(case, b)
             else:
                 log.info("%s: stale copy of held message %s dropped", self.destination.name, mid)
@@ -180,19 +182,41 @@ class DeliveryWorker:
                 and item.meta.sequence <= awaited:
             book.park(item)          # the step the case waits for: it goes first if it may
             self._drain(case, b)
-        elif self._comes_before_gave_up(hold, item, b):
-            self._send(item, b)      # the step that was missing, come at last: in order, before the dead one
+        elif (head := self._given_up_step(hold, b, case)) is not None and item.meta.sequence is not None \
+                and item.meta.sequence < head:
+            # the step that was missing (or one before it), come at last: in order, before the dead one
+            book.park(item)
+            self._send_below(case, head, b)
         else:
             book.park(item)
 
-    def _comes_before_gave_up(self, hold: dict, item: Item, b: _Batch) -> bool:
-        """A case held dead because its early step gave up waiting: the step it waited for
-        (or one before it) may still go, ahead of the dead letter an operator will replay."""
-        if hold["status"] != "dead" or not (hold.get("reason") or "").startswith(GAVE_UP):
-            return False
-        head = b.seq.step_of(item.meta.case_no, hold["head_message_id"])
-        return (head is not None and item.meta.sequence is not None and item.meta.sequence < head
-                and b.seq.verdict(item).ready)
+    @staticmethod
+    def _gave_up(hold: dict) -> bool:
+        return hold["status"] in ("dead", "released") and (hold.get("reason") or "").startswith(GAVE_UP)
+
+    def _given_up_step(self, hold: dict, b: _Batch, case: str) -> int | None:
+        """The step of a case held dead because it gave up waiting for an earlier one."""
+        if hold["status"] != "dead" or not self._gave_up(hold):
+            return None
+        return b.seq.step_of(case, hold["head_message_id"])
+
+    def _send_below(self, case: str, head: int | None, b: _Batch) -> bool:
+        """Send the case's parked steps before `head` (the step that gave up) that may go now,
+        in step order; False when one failed (it holds the case: retrying or dead)."""
+        if head is None:
+            return True
+        for p in b.book.parked(case):
+            if p.meta.sequence is None or p.meta.sequence >= head:
+                break
+            if p.message_id in b.done:
+                b.book.unpark(p)
+                continue
+            if not b.seq.verdict(p).ready:
+                break
+            b.book.unpark(p)
+            if not self._send(p, b):
+                return False
+        return True
 
     def _in_order(self, item: Item, b: _Batch) -> None:
         """Send a message no hold stops, if its case's earlier steps are settled here."""

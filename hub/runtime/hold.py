@@ -103,6 +103,22 @@ def _made_at(item: Item) -> datetime | None:
         return None
 
 
+def step_ordered(rows: list[dict]) -> list[dict]:
+    """Parked rows (store rows: headers dict) in arrival order, or by step number where every
+    one of them has a numbered step to keep (hub/runtime/sequence.py); stable, so a step's
+    kinds keep their order. The delivery worker's drain and an operator's release agree."""
+    def step(r):
+        h = r.get("headers") or {}
+        try:
+            return int(h[names.H_SEQUENCE]) if h.get(names.H_SEQ_MODE) in ("gap_free", "ordered") else None
+        except (KeyError, TypeError, ValueError):
+            return None
+    steps = [step(r) for r in rows]
+    if rows and all(s is not None for s in steps):
+        return [r for _, r in sorted(zip(steps, rows), key=lambda p: p[0])]
+    return rows
+
+
 class HoldBook:
     """The holds of one batch's cases: read once, changed in memory, committed with the batch."""
 
@@ -174,13 +190,11 @@ class HoldBook:
         rows = [r for r in self.store.parked(self.destination, case_no) if r["message_id"] not in self.unparks]
         rows += [p for p in self.parks if p["case_no"] == case_no]
         out = []
+        rows = step_ordered(rows)
         for r in rows:
             body, headers = r["body"].encode("utf-8"), dict(r["headers"] or {})
             out.append(Item(body, headers, r["routing_key"] or "", r["message_id"],
                             meta_of(body, headers, r["message_id"])))
-        if out and all(i.meta.sequence is not None and i.headers.get(names.H_SEQ_MODE) in ("gap_free", "ordered")
-                       for i in out):
-            out.sort(key=lambda i: i.meta.sequence)   # stable: a step's kinds keep their order
         return out
 
     def unpark(self, item: Item) -> None:

@@ -109,8 +109,11 @@ class SequenceCheck:
         if mode == NONE or m.sequence is None or not m.case_no or h.get(names.H_REPLAYED_FROM):
             return READY
         through, highest = _int(h.get(names.H_READ_THROUGH)), _int(h.get(names.H_READ_MAX))
-        if mode == GAP_FREE and through is not None and through >= m.sequence - 1:
-            return READY     # every earlier step was read before this one: ahead of it, or delivered
+        if mode == GAP_FREE and through is not None and through >= m.sequence - 1 \
+                and highest is not None and highest <= m.sequence:
+            # every earlier step, and no later one, was read before this one: they are ahead of
+            # it in the queue or delivered, and nothing later can have gone first
+            return READY
         if mode == ORDERED and highest is not None and m.sequence >= highest:
             return READY     # nothing later was read before it, so nothing later went out first
         self._load(m.case_no)

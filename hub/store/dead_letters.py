@@ -15,7 +15,7 @@ from .types import utcnow
 
 STAGES = ("fetch", "decode", "map", "validate", "conflict", "route", "sequence", "deliver")   # hub/runtime/conflicts.py, sequence.py
 STATUSES = ("dead", "replayed", "purged")
-PRE_CANONICAL = ("fetch", "decode", "map", "validate")   # stages before a canonical message exists
+PRE_CANONICAL = ("fetch", "decode", "map", "validate", "conflict")   # before a message went out: gates
 # action recorded in the audit log for each status change
 _ACTIONS = {"replayed": "dlq.replay", "purged": "dlq.purge", "dead": "dlq.restore"}
 MIN_PREFIX = 8

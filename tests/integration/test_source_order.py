@@ -108,3 +108,29 @@ def test_a_step_that_never_comes_is_dead_lettered_at_stage_sequence_and_replayed
     assert report["destinations"]["platform"]["out_of_order"] == 0
     assert _steps_at(sims, "platform", {stuck}) == {stuck: [1, 2, 3]}
     store.close()
+
+
+def test_an_operator_lets_a_waiting_case_go_on_without_its_missing_step(settings, sims):
+    from hub.ops.replay import release_case
+    _commerce_only(settings, 600)
+    stuck = _load(sims, cases=3, withhold_step=2, withhold_cases=1)["applyNos"][0]
+    store = Store.open(settings["db_url"])
+    hub = Hub(settings, store=store).start()
+    try:
+        for dest in ("platform", "province"):
+            wait_until(lambda: (store.holds(dest, [stuck]).get(stuck) or {}).get("status") == "waiting",
+                       timeout=60, what=f"the case waiting at {dest}")
+            out = release_case(settings, store, destination=dest, case_no=stuck, actor="test",
+                               reason="step 2 was never written; go on")
+            assert out["parked"] >= 1
+        wait_until(lambda: _steps_at(sims, "platform", {stuck}) == {stuck: [1, 3]}, timeout=60,
+                   what="step 3 delivered after the release")
+        # the missing step written after all: step 3 went already, so it is refused, not applied late
+        requests.post(sims.urls["commerce"] + "/_admin/release-withheld", json={}, timeout=10).raise_for_status()
+        late = wait_until(lambda: [d for d in store.list_dead_letters() if d["stage"] == "sequence"
+                                   and d["destination"] == "platform"], timeout=60, what="the late step refused")
+        assert f"step 2 of case {stuck} arrived after step 3 was delivered" in late[0]["reason"]
+        assert _steps_at(sims, "platform", {stuck}) == {stuck: [1, 3]}
+    finally:
+        hub.shutdown()
+        store.close()

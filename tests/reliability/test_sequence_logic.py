@@ -231,3 +231,19 @@ def test_the_sources_read_headers_spare_the_store_and_only_an_early_step_asks_it
     assert dest.got == [("C1", 2)]
     w.handle([msg("C2", 2, **{names.H_READ_THROUGH: 0, names.H_READ_MAX: 0})])
     assert dest.got == [("C1", 2)] and store.holds("province", ["C2"])["C2"]["head_message_id"] == "seq:1"
+
+
+def test_steps_that_come_late_and_out_of_order_after_a_give_up_still_go_before_it(store):
+    """1, 4, 5; step 4 gives up waiting for 2; then 3, then 2 come; then the replay of 4."""
+    w, dest, pub = worker(store, gap=0.0)
+    deliver(w, store, [("C1", 1), ("C1", 4), ("C1", 5)])
+    w._ticked = 0
+    w.tick()
+    hold = store.holds("platform", ["C1"])["C1"]
+    assert hold["status"] == "dead" and hold["head_message_id"] == "C1-4"
+    deliver(w, store, [("C1", 3), ("C1", 2)])
+    assert dest.got == [("C1", 1), ("C1", 2), ("C1", 3)]
+    store.release_hold("platform", "C1", "C1-4", "ops", "replaying step 4")   # what a replay does first
+    w.handle([msg("C1", 4, **{names.H_REPLAYED_FROM: hold["dead_letter_id"]})])
+    assert dest.got == [("C1", s) for s in (1, 2, 3, 4, 5)] and store.list_holds() == []
+    assert [h[names.H_STAGE] for _, _, h in pub.sent] == ["sequence"]     # nothing refused as late

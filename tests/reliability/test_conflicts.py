@@ -160,3 +160,26 @@ def test_judgements_and_diff():
         assert diff({"a": {"b": 1}, "c": 2}, {"a": {"b": 3}, "c": 2}) == ["a.b: 1 -> 3"]
     finally:
         store.close()
+
+
+def test_a_replayed_conflict_goes_as_an_update_and_is_remembered(world):
+    from hub.ops.replay import _accepted_version
+    store, source, pub, worker = world
+    events = _events()
+    source.records += events
+    worker.poll_once()
+    changed = copy.deepcopy(events[0])
+    changed["opinion"] = "更正"
+    source.records.append(changed)
+    worker.poll_once()
+    row = next(d for d in store.list_dead_letters() if d["stage"] == "conflict")
+    assert store.open_gates([row["case_no"]])[row["case_no"]][0]["id"] == row["id"]   # it holds the case
+    env = MappingSet.load().apply("commerce-registry", changed)[0]
+    first = next(s["message_id"] for s in _routed(pub) if s["headers"][names.H_RECORD_KEY] == "1")
+    new, headers = _accepted_version(store, row, env, {})
+    assert str(new.message_id) not in (first, str(env.message_id)) and headers[names.H_SUPERSEDES] == first
+    # a re-read of the same record is now the exact replay of what the operator accepted
+    source.records.append(copy.deepcopy(changed))
+    before = len(_dead(pub))
+    worker.poll_once()
+    assert len(_dead(pub)) == before and _routed(pub)[-1]["message_id"] == str(new.message_id)

@@ -14,25 +14,7 @@ from hub.runtime.breaker import CircuitBreaker
 from hub.runtime.delivery_worker import BreakerOpen, DeliveryWorker
 from hub.runtime.retry import RetryPolicy
 from hub.store import Store
-
-
-class Msg:
-    def __init__(self):
-        self.acked = False
-
-    def ack(self):
-        self.acked = True
-
-
-class Publisher:
-    def __init__(self):
-        self.sent = []
-
-    def publish(self, body, exchange, routing_key, *, message_id=None, headers=None, **_):
-        self.sent.append((routing_key, message_id, dict(headers or {})))
-
-    def flush(self):
-        pass
+from tests.reliability.fakes import Msg, Publisher
 
 
 class Destination:

@@ -17,29 +17,11 @@ from hub.runtime.breaker import CircuitBreaker
 from hub.runtime.delivery_worker import DeliveryWorker
 from hub.runtime.retry import RetryPolicy
 from hub.store import Store
+from tests.reliability.fakes import Msg, Publisher
 
 # the platform gets every case event; the province only decisions (as config/routes.yaml)
 ROUTES = [Route("all", "platform", (), "case_event", ()), Route("decisions", "province", (), "case_event", ("decided",))]
 EVENTS = {1: "accepted", 2: "decided", 3: "certificate_issued", 4: "closed", 5: "archived"}
-
-
-class Msg:
-    def __init__(self):
-        self.acked = False
-
-    def ack(self):
-        self.acked = True
-
-
-class Publisher:
-    def __init__(self):
-        self.sent = []
-
-    def publish(self, body, exchange, routing_key, *, message_id=None, headers=None, **_):
-        self.sent.append((routing_key, message_id, dict(headers or {})))
-
-    def flush(self):
-        pass
 
 
 class Destination:

@@ -16,6 +16,7 @@ from zeep.exceptions import Fault, TransportError
 from zeep.transports import Transport
 
 from adapters.ndrc.records import decode
+from hub import exactjson
 from sims.catalogue_data import codes_for
 from sims.ndrc import ENDPOINT, NdrcNewSim, NdrcSim
 from sims.ndrc_data import COMPACT_SHARE
@@ -52,7 +53,8 @@ def load(http, sim, **body):
 
 
 def events(http, sim) -> list[dict]:
-    return http.get(f"{sim.url}/_admin/events").json()["items"]
+    # numbers exact, as the hub reads every JSON it is given (hub/exactjson.py)
+    return exactjson.loads(http.get(f"{sim.url}/_admin/events").text)["items"]
 
 
 def read_all(client, page_size=7) -> list:

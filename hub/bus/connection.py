@@ -14,9 +14,12 @@ def broker_url() -> str:
 
 def connect(url: str | None = None, heartbeat: int = 30) -> Connection:
     """A connected kombu Connection; raises the transport's connection error if the broker is down."""
-    conn = Connection(url or broker_url(), heartbeat=heartbeat, connect_timeout=5,
+    url = url or broker_url()
+    conn = Connection(url, heartbeat=heartbeat, connect_timeout=5,
                       transport_options={"client_properties": {"connection_name": "tongban-hub"}})
-    conn.ensure_connection(max_retries=1)
+    # a failover list (';'-separated nodes): each node gets its try before this gives up, so a
+    # stopped first node costs one timeout, not the start
+    conn.ensure_connection(max_retries=max(1, url.count(";") + 1))
     return conn
 
 

@@ -31,19 +31,12 @@ def sqlite_url() -> str:
 
 def postgres_url() -> str | None:
     """A fresh schema of its own in the demo's PostgreSQL, or None if it does not answer."""
-    import sqlalchemy as sa
+    from hub.store.schemas import fresh_schema_url
     try:
-        admin = sa.create_engine(DEMO_PG_URL, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool,
-                                 connect_args={"connect_timeout": 3})
-        with admin.connect() as conn:
-            conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {DEMO_SCHEMA} CASCADE"))
-            conn.execute(sa.text(f"CREATE SCHEMA {DEMO_SCHEMA}"))
-        admin.dispose()
+        return fresh_schema_url(DEMO_PG_URL, DEMO_SCHEMA)
     except Exception as exc:  # no PostgreSQL here: the caller falls back to SQLite
         log.warning("PostgreSQL at %s does not answer (%s)", DEMO_PG_URL.split("@")[-1], exc.__class__.__name__)
         return None
-    return sa.make_url(DEMO_PG_URL).update_query_dict(
-        {"options": f"-csearch_path={DEMO_SCHEMA}"}).render_as_string(hide_password=False)
 
 
 def store_url(workers: int) -> str:

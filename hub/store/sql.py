@@ -67,10 +67,11 @@ def insert_ignore(conn: Connection, table: Table, rows: list[dict]) -> int:
     return inserted
 
 
-def upsert(conn: Connection, table: Table, row: dict, key: Sequence[str]) -> None:
-    """Insert ``row`` or overwrite the non-key columns of the existing one."""
+def upsert(conn: Connection, table: Table, row: dict | list[dict], key: Sequence[str]) -> None:
+    """Insert ``row`` (or rows, one statement: distinct keys, same columns) or overwrite the
+    non-key columns of the existing one."""
     name = conn.dialect.name
-    changed = [c for c in row if c not in key]
+    changed = [c for c in (row[0] if isinstance(row, list) else row) if c not in key]
     if name in ("sqlite", "postgresql"):
         ins = (sqlite_insert if name == "sqlite" else pg_insert)(table).values(row)
         stmt = ins.on_conflict_do_update(

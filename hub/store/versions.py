@@ -25,9 +25,9 @@ class ContentVersions(StoreBase):
         if not rows:
             return
         now = utcnow()
-        with self._write() as conn:
-            for r in rows:
-                upsert(conn, content_versions, {**r, "source": source, "seen_at": now}, ("source", "record_key", "kind"))
+        latest = {(r["record_key"], r["kind"]): {**r, "source": source, "seen_at": now} for r in rows}
+        with self._write() as conn:   # one statement for the page, a key once (the last version)
+            upsert(conn, content_versions, list(latest.values()), ("source", "record_key", "kind"))
 
     def forget_versions(self, source: str) -> None:
         """Forget what `source` sent: its next records are all new (a source re-read from

@@ -46,8 +46,7 @@ class CompareLoop:
         # everything sent to the comparison before it is in the store (hub/runtime/takeover.py).
         for d in fences:
             self.store.save_checkpoint(fence_key(str(d.headers.get(bus.names.H_FENCE_FOR))), {"fence": d.message_id})
-        for d in batch:
-            d.ack()
+        bus.ack_all(batch)
 
     def step(self) -> float:
         self.consumer.poll(timeout=0.5)

@@ -16,6 +16,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from hub import bus
 from hub.bus import ConfirmingPublisher, Delivery, names
 from hub.model.masking import mask_text
 from hub.store.dead_letters import STAGES
@@ -159,5 +160,4 @@ class DeadLetterRecorder:
     def handle(self, batch: list[Delivery]) -> None:
         for d in batch:
             self.record(d)
-        for d in batch:
-            d.ack()
+        bus.ack_all(batch)

@@ -127,7 +127,9 @@ class DeliveryWorker:
             except (ValueError, KeyError, TypeError) as exc:
                 items.append(None)
                 log.warning("malformed message on %s: %s", self.destination.name, exc)
-        b = _Batch(self.store, self.destination.name, [i for i in items if i], self.twin_departments, self.routes)
+        with self.store.reading():
+            b = _Batch(self.store, self.destination.name, [i for i in items if i], self.twin_departments,
+                       self.routes)
         settled, stopped = [], False
         for d, item in zip(batch, items):
             if self.breaker.is_open:
@@ -146,8 +148,7 @@ class DeliveryWorker:
         self.dead_letters.flush()
         b.commit()
         self.delivered += len(b.rows)
-        for d in settled:
-            d.ack()
+        bus.ack_all(settled)
         if stopped:
             raise BreakerOpen(f"{self.destination.name}: breaker open")
 

@@ -91,9 +91,10 @@ class SourceWorker:
                 continue
             mapped.append((rec, envelopes))
         # the shadow track is compared, never routed: the comparator, not this, judges its versions
-        versions = ConflictCheck(self.store, self.name, [e for _, es in mapped for e in es]) \
-            if mapped and route.to_events else None
-        read = self._steps_read([e for _, es in mapped for e in es]) if route.to_events else {}
+        with self.store.reading():
+            versions = ConflictCheck(self.store, self.name, [e for _, es in mapped for e in es]) \
+                if mapped and route.to_events else None
+            read = self._steps_read([e for _, es in mapped for e in es]) if route.to_events else {}
         for rec, envelopes in mapped:
             judged = [(env, versions.judge(env, self.mappings.versions_mode(env.mapping) == "supersede")
                        if versions else None) for env in envelopes]
@@ -127,12 +128,13 @@ class SourceWorker:
                     versions.remember(env)
                 published += 1
         self.publisher.flush()
-        if log_rows:
-            self.store.log_messages(log_rows)
-        if versions is not None:
-            versions.save()
-        if page.records:
-            self.store.save_checkpoint(self.name, page.cursor)
+        with self.store.unit():   # the page's log rows, versions and checkpoint land together
+            if log_rows:
+                self.store.log_messages(log_rows)
+            if versions is not None:
+                versions.save()
+            if page.records:
+                self.store.save_checkpoint(self.name, page.cursor)
             acknowledge = getattr(self.source, "acknowledge", None)
             if acknowledge is not None:
                 acknowledge(page, failures)

@@ -6,6 +6,7 @@ rather than quietly losing the insert-or-ignore semantics the ledger needs.
 
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager
 from typing import Any, Iterable, Iterator, Sequence
 
@@ -86,12 +87,61 @@ def upsert(conn: Connection, table: Table, row: dict | list[dict], key: Sequence
 
 
 class StoreBase:
-    """What every part of the Store shares: one Engine, a connection per call."""
+    """What every part of the Store shares: one Engine, a connection per call, or one
+    connection for a run of calls inside ``reading()`` / ``unit()``."""
 
     _engine: Engine
 
+    @property
+    def _bound(self) -> threading.local:
+        # per thread: a Store is shared by a process's threads, each with its own batches
+        local = self.__dict__.get("_bound_local")
+        if local is None:
+            local = self.__dict__.setdefault("_bound_local", threading.local())
+        return local
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Run this thread's reads on one connection (one pool checkout, one snapshot-less
+        read transaction) until the block ends: a delivery batch asks the store five or six
+        questions before it sends anything, and on PostgreSQL each checkout costs a ping,
+        a BEGIN and a ROLLBACK besides the query."""
+        if getattr(self._bound, "conn", None) is not None:
+            yield
+            return
+        with self._engine.connect() as conn:
+            self._bound.conn, self._bound.writing = conn, False
+            try:
+                yield
+            finally:
+                self._bound.conn = None
+
+    @contextmanager
+    def unit(self) -> Iterator[None]:
+        """Make this thread's writes (and reads) until the block ends one transaction,
+        committed when it ends without an exception: what a source's page changes in the
+        store (message log, content versions, checkpoint) lands together or not at all."""
+        bound = getattr(self._bound, "conn", None)
+        if bound is not None:
+            if not self._bound.writing:
+                raise RuntimeError("store.unit() inside store.reading(): a read transaction cannot become a write")
+            yield
+            return
+        with self._engine.connect() as conn:
+            conn.execution_options(tongban_write=True)
+            with conn.begin():
+                self._bound.conn, self._bound.writing = conn, True
+                try:
+                    yield
+                finally:
+                    self._bound.conn = None
+
     @contextmanager
     def _read(self) -> Iterator[Connection]:
+        bound = getattr(self._bound, "conn", None)
+        if bound is not None:
+            yield bound
+            return
         with self._engine.connect() as conn:
             yield conn
 
@@ -99,6 +149,12 @@ class StoreBase:
     def _write(self) -> Iterator[Connection]:
         """One transaction, committed on success. On SQLite the option makes
         the begin hook take the write lock up front (see engine.py)."""
+        bound = getattr(self._bound, "conn", None)
+        if bound is not None:
+            if not self._bound.writing:
+                raise RuntimeError("a store write inside store.reading(): end the reads first")
+            yield bound
+            return
         with self._engine.connect() as conn:
             conn.execution_options(tongban_write=True)
             with conn.begin():

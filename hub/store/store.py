@@ -17,11 +17,12 @@ from .messages import Checkpoints, MessageLog
 from .partitions import Partitions
 from .resilience import Resilience
 from .schema import dead_letters, deliveries, message_log
+from .users import ConsoleUsers
 from .versions import ContentVersions
 
 
 class Store(MessageLog, Checkpoints, Ledger, DeadLetters, Audit, Catalogue, DualTrackStore, Resilience,
-            Partitions, ContentVersions):
+            Partitions, ContentVersions, ConsoleUsers):
     """Message log, checkpoints, delivery ledger, dead letters, audit trail and item catalogue.
 
     Thread-safe: one Engine (and pool) per Store, a connection per call, so

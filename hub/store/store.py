@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from . import migrate
 from .audit import Audit
 from .catalogue import Catalogue
+from .console import ConsoleQueries
 from .dead_letters import DeadLetters
 from .dualtrack import DualTrackStore
 from .engine import create_store_engine, masked, resolve_url
@@ -22,7 +23,7 @@ from .versions import ContentVersions
 
 
 class Store(MessageLog, Checkpoints, Ledger, DeadLetters, Audit, Catalogue, DualTrackStore, Resilience,
-            Partitions, ContentVersions, ConsoleUsers):
+            Partitions, ContentVersions, ConsoleUsers, ConsoleQueries):
     """Message log, checkpoints, delivery ledger, dead letters, audit trail and item catalogue.
 
     Thread-safe: one Engine (and pool) per Store, a connection per call, so

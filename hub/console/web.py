@@ -94,7 +94,9 @@ def route(path: str, handler: Callable, *, permission: str = "read", methods=("G
             return await run_in_threadpool(refuse, request, user, permission)
         return await run_in_threadpool(handler, request, user, form)
 
-    return Route(path, endpoint, methods=list(methods), name=name or handler.__name__)
+    r = Route(path, endpoint, methods=list(methods), name=name or handler.__name__)
+    r.public = public   # tests check that every other route refuses an anonymous request
+    return r
 
 
 def reason_of(form) -> str:

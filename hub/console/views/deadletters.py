@@ -17,7 +17,8 @@ from hub.ops.replay import release_case, replay
 from ..roles import allowed
 from ..web import console_of, reason_of, refuse, route
 
-FILTERS = ("stage", "dept", "dest", "reason", "since", "until", "status")
+# "cause", not "reason": an action's form carries both the filter and the operator's reason
+FILTERS = ("stage", "dept", "dest", "cause", "since", "until", "status")
 PAGE = 50
 
 
@@ -36,10 +37,9 @@ def filters_of(source) -> dict:
     return f
 
 
-def _query(ctx, f: dict, **kw):
-    args = dict(stage=f["stage"] or None, department=f["dept"] or None, destination=f["dest"] or None,
-                reason=f["reason"] or None, since=_time(f["since"]), until=_time(f["until"]))
-    return args
+def _query(f: dict) -> dict:
+    return dict(stage=f["stage"] or None, department=f["dept"] or None, destination=f["dest"] or None,
+                reason=f["cause"] or None, since=_time(f["since"]), until=_time(f["until"]))
 
 
 def destinations(ctx) -> list[str]:
@@ -51,7 +51,7 @@ def dead_letters(request, user, form, result: dict | None = None, error: str | N
     f = filters_of(request.query_params)
     try:
         page = max(0, int(request.query_params.get("page") or 0))
-        total, rows = ctx.store.find_dead_letters(**_query(ctx, f), status=f["status"] or None, offset=page * PAGE,
+        total, rows = ctx.store.find_dead_letters(**_query(f), status=f["status"] or None, offset=page * PAGE,
                                                   limit=PAGE)
     except ValueError as exc:
         total, rows, page, error = 0, [], 0, str(exc)
@@ -91,7 +91,7 @@ def detail(request, user, form):
 def _ids(ctx, form) -> list[str]:
     if form.get("scope") == "filter":
         f = filters_of(form)
-        return ctx.store.dead_letter_ids(**_query(ctx, f))
+        return ctx.store.dead_letter_ids(**_query(f))
     return [i for i in form.getlist("ids") if i]
 
 

@@ -20,7 +20,8 @@ STATIC = Path(__file__).resolve().parent / "static"
 VIEWS = (login, overview, queues, deadletters, trace, dualtrack, audit, users)
 
 DEFAULTS = {"host": "127.0.0.1", "port": 8400, "secure_cookies": False, "session_hours": 8,
-            "lockout_attempts": 5, "lockout_minutes": 15, "refresh_seconds": 5, "rate_minutes": 15}
+            "lockout_attempts": 5, "lockout_minutes": 15, "refresh_seconds": 5, "rate_minutes": 15,
+            "overview_cache_seconds": 5}
 
 
 def console_settings(settings: dict) -> dict:

@@ -11,7 +11,7 @@ COLOURS = ("#2563eb", "#16a34a", "#dc2626", "#9333ea")
 def line_chart(series: dict[str, list[float]], x_labels: list[str], *, width: int = 640, height: int = 180,
                unit: str = "", max_value: float | None = None) -> Markup:
     """One polyline per series over shared x labels, a y axis from 0 to the largest value."""
-    pad_l, pad_r, pad_t, pad_b = 44, 12, 12, 28
+    pad_l, pad_r, pad_t, pad_b = 44, 24, 12, 28
     n = max((len(v) for v in series.values()), default=0)
     top = max_value if max_value is not None else max([1.0] + [x for v in series.values() for x in v])
     inner_w, inner_h = width - pad_l - pad_r, height - pad_t - pad_b

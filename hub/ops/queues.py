@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from hub import bus
 
-from .status import status
+from .status import queue_report
 
 TOTALS = ("ready", "unacked", "consumers", "publish_rate", "deliver_rate", "ack_rate")
 
@@ -23,11 +23,11 @@ def _group_of(name: str) -> tuple[str, str]:
     return "hub", ""
 
 
-def grouped_queues(settings: dict, store, report: dict | None = None) -> dict:
-    report = report or status(settings, store)
+def grouped_queues(settings: dict, store) -> dict:
+    queues, source = queue_report(settings, store)
     destinations: dict[str, dict] = {}
     hub_queues = []
-    for q in report["queues"]:
+    for q in queues:
         kind, dest = _group_of(q["queue"])
         if kind == "hub":
             hub_queues.append(q | {"role": _role(q["queue"])})
@@ -39,7 +39,7 @@ def grouped_queues(settings: dict, store, report: dict | None = None) -> dict:
     for d in destinations.values():
         d["total"] = {k: _sum(q.get(k) for q in d["partitions"]) for k in TOTALS}
         d["retry_total"] = _sum(q.get("ready") for q in d["retry"])
-    return {"source": report["queue_source"], "destinations": [destinations[k] for k in sorted(destinations)],
+    return {"source": source, "destinations": [destinations[k] for k in sorted(destinations)],
             "hub": hub_queues}
 
 

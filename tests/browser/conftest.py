@@ -54,6 +54,7 @@ def live(broker_url, tmp_path_factory):
         s["adapters"]["commerce"]["poll_interval"] = 0.1
         s["consumer"]["backoff_initial"], s["consumer"]["backoff_max"] = 0.2, 1.0
         s["retry"] = {"tiers": [0.5, 1.0], "max_attempts": 2}
+        s["console"] = {"overview_cache_seconds": 0}   # figures of the moment, to compare with `tongban status`
         conn = bus.connect(broker_url)
         try:
             bus.purge(conn, declare_topology(s) + [bus.names.DEAD_QUEUE, bus.names.UNROUTED_QUEUE])

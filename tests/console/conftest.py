@@ -26,7 +26,8 @@ def console(store_url, broker_url):
     store = Store.open(url, engine_kwargs=kwargs)
     settings = load_settings()
     settings["broker_url"] = broker_url
-    settings["console"] = {"lockout_attempts": 3, "lockout_minutes": 10, "refresh_seconds": 0}
+    settings["console"] = {"lockout_attempts": 3, "lockout_minutes": 10, "refresh_seconds": 0,
+                           "overview_cache_seconds": 0}
     for name, role in USERS.items():
         store.add_console_user(name, role, hash_password(PASSWORD))
     app = create_app(settings, store)

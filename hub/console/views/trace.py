@@ -11,6 +11,8 @@ from hub.model.masking import mask, mask_text
 from ..web import console_of, route
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_ORDER = {"record": 0, "message": 1, "parked": 2, "retry": 3, "hold": 3, "dead_letter": 4, "delivery": 5,
+          "verdict": 6}
 
 
 def known_destinations(ctx) -> list[str]:
@@ -65,7 +67,9 @@ def timeline(rows: dict, waiting: list[dict]) -> list[dict]:
         add("verdict", w["updated_at"], track=None, where=w["department"],
             what=f"{w['kind']} #{step_of(w)}: waiting", ref=None, detail=f"deadline {w['deadline']}",
             verdict="waiting")
-    ev.sort(key=lambda e: (e["at"] or _EPOCH, e["kind"]))
+    # by time to the second, then by the order things happen to a record (the store writes a
+    # source's record versions just after the messages they made, in the same second)
+    ev.sort(key=lambda e: ((e["at"] or _EPOCH).replace(microsecond=0), _ORDER[e["kind"]], e["at"] or _EPOCH))
     return mask(ev)
 
 

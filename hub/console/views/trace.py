@@ -56,7 +56,8 @@ def timeline(rows: dict, waiting: list[dict]) -> list[dict]:
     for dl in rows["dead_letters"]:
         add("dead_letter", dl["last_failed_at"], track=None, where=dl["destination"] or dl["department"],
             what=f"{dl['stage']} · {dl['status']}", ref=dl["id"],
-            detail=f"attempts {dl['attempts']}: {mask_text(dl['reason'])[:160]}", dead_letter_id=dl["id"])
+            detail=f"attempts {dl['attempts']}: {mask_text(dl['reason'])[:160]}", dead_letter_id=dl["id"],
+            at_destination=bool(dl["destination"]))
     for c in rows["comparisons"]:
         fields = "; ".join(str(f.get("path")) for f in (c["fields"] or []))
         add("verdict", c["compared_at"], track=c["track"], where=c["department"],

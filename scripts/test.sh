@@ -4,6 +4,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/setup.sh"
+source "$ROOT/scripts/browser_deps.sh"
 cd "$ROOT"
 set +e
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@"

@@ -82,12 +82,11 @@ def dlq_purge(args) -> int:
         if answer.strip().lower() not in ("y", "yes"):
             print("not purged")
             return 1
-    from hub.ops.replay import release_gates
-    actor = args.actor or getpass.getuser()
-    n = store.mark_dead_letters([r["id"] for r in rows], "purged", actor, args.reason)
-    # a case waiting for a purged record goes on without it
-    released = release_gates(load_settings(args.config), store, [r["id"] for r in rows], None, actor, args.reason)
-    print(f"purged {n} dead letter(s)" + (f"; released {len(released)} held case(s)" if released else ""))
+    from hub.ops.purge import purge
+    done = purge(load_settings(args.config), store, [r["id"] for r in rows], actor=args.actor or getpass.getuser(),
+                 reason=args.reason)
+    released = done["released"]
+    print(f"purged {done['purged']} dead letter(s)" + (f"; released {len(released)} held case(s)" if released else ""))
     return 0
 
 

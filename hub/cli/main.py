@@ -6,7 +6,7 @@ import sys
 
 from hub import logs
 
-from . import commands, demo, dlq, dualtrack, output, partitions, simctl
+from . import commands, console, demo, dlq, dualtrack, output, partitions, simctl
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     dlq.register(sub)
     dualtrack.register(sub)
     partitions.register(sub)
+    console.register(sub)
     return p
 
 

@@ -45,20 +45,24 @@ def queues_by_declare(broker_url: str, names: list[str]) -> list[dict]:
     return out
 
 
-def status(settings: dict, store) -> dict:
+def queue_report(settings: dict, store) -> tuple[list[dict], str]:
+    """(queues, where the figures came from: management or declare)."""
     queues = queues_from_management(settings["broker_url"])
-    source = "management"
-    if queues is None:
-        source = "declare"
-        names = [q for d, layout in store.layouts().items()
-                 for p in [layout["active"], *layout["draining"]] if p is not None
-                 for q in (bus.names.partition_queues(d, p) if p else [bus.names.destination_queue(d)])]
-        queues = queues_by_declare(settings["broker_url"], names + [bus.names.DEAD_QUEUE, bus.names.UNROUTED_QUEUE])
-    if source == "declare":
-        queues += queues_by_declare(settings["broker_url"], _retry_queues(settings))
-    counts = store.counts()
-    return {"queues": queues, "queue_source": source, "store": counts, "destinations": delivery_state(store),
-            "partitions": partitions_report(store)}
+    if queues is not None:
+        return queues, "management"
+    names = [q for d, layout in store.layouts().items()
+             for p in [layout["active"], *layout["draining"]] if p is not None
+             for q in (bus.names.partition_queues(d, p) if p else [bus.names.destination_queue(d)])]
+    queues = queues_by_declare(settings["broker_url"], names + [bus.names.DEAD_QUEUE, bus.names.UNROUTED_QUEUE])
+    return queues + queues_by_declare(settings["broker_url"], _retry_queues(settings)), "declare"
+
+
+def status(settings: dict, store, counts: dict | None = None) -> dict:
+    """``counts``: the store's counts (Store.counts()) if the caller has them already (the
+    console gathers them in parallel with its other figures)."""
+    queues, source = queue_report(settings, store)
+    return {"queues": queues, "queue_source": source, "store": counts if counts is not None else store.counts(),
+            "destinations": delivery_state(store), "partitions": partitions_report(store)}
 
 
 def _retry_queues(settings: dict) -> list[str]:

@@ -57,6 +57,7 @@ message_log = Table(
     Column("logged_at", UTCDateTime(), nullable=False),
     Index("ix_message_log_case_no", "case_no"),
     Index("ix_message_log_department_record_key", "department", "record_key"),
+    Index("ix_message_log_logged_at", "logged_at"),   # the console's rate chart
 )
 
 # One row per source: where to resume reading. Written only after the broker
@@ -87,6 +88,7 @@ deliveries = Table(
     PrimaryKeyConstraint("message_id", "destination", name="pk_deliveries"),
     # per-case order checks: max(sequence) for (destination, case_no)
     Index("ix_deliveries_destination_case_no", "destination", "case_no", "sequence"),
+    Index("ix_deliveries_delivered_at", "delivered_at"),   # the console's rate chart
 )
 
 # What could not be fetched, decoded, mapped, validated, routed or delivered
@@ -369,4 +371,33 @@ content_versions = Table(
     Column("seen_at", UTCDateTime(), nullable=False),
     PrimaryKeyConstraint("source", "record_key", "kind", name="pk_content_versions"),
     Index("ix_content_versions_step", "source", "case_no", "kind", "sequence"),
+)
+
+# --- the web console (hub/console/): its local users and their sessions --------------------
+# A user of the console: argon2 hash of the password (never the password), a role, and the
+# failed-login count that locks the account for a while after too many tries.
+console_users = Table(
+    "console_users",
+    metadata,
+    Column("name", String(NAME), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", String(KEY), nullable=False),
+    Column("failed_logins", Integer, nullable=False),
+    Column("locked_until", UTCDateTime()),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+# A logged-in browser: the cookie holds a random token, the store only its SHA-256, so a
+# copy of the store does not log anyone in; logout deletes the row (a cookie is not
+# revocable by itself). The CSRF token is per session, checked on every form.
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    Column("token_hash", String(ID), primary_key=True),
+    Column("user_name", String(NAME), nullable=False),
+    Column("csrf", String(ID), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Index("ix_console_sessions_user_name", "user_name"),
 )

@@ -8,11 +8,17 @@ from hub.config import load_settings
 
 
 def run(args) -> int:
+    from hub.observability import multiproc, server
     settings = load_settings(args.config)
+    if args.metrics_port is not None:
+        settings["metrics_port"] = args.metrics_port
     if args.workers and args.workers > 1:
         from hub.runtime.workers import run_workers
+        multiproc.prepare()              # before the workers start: they sum into one /metrics here
+        server.serve(settings)
         return run_workers(settings, args.workers)
     from hub.runtime.runner import run_forever
+    server.serve(settings)
     return run_forever(settings)
 
 
@@ -89,6 +95,9 @@ def register(sub) -> None:
     r.add_argument("--workers", type=int, default=1,
                    help="worker processes under this one (default 1: this process is the worker); they share "
                         "the sources and partitions with each other and with other `tongban run` elsewhere")
+    r.add_argument("--metrics-port", type=int, default=None,
+                   help="serve /metrics, /healthz, /readyz on this port (default: metrics_port in the settings, "
+                        "9400; 0: off)")
     r.set_defaults(func=run)
     v = sub.add_parser("verify", help="reconcile the legacy simulators with the destination simulators")
     v.add_argument("--json", action="store_true")

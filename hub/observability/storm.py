@@ -19,9 +19,13 @@ _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 _TOKEN = re.compile(r"\S*\d\S*")
 
 
+def _token(m: re.Match) -> str:
+    return m.group(0) if "@" in m.group(0) else "#"   # a mapping's name@version says where: kept
+
+
 def reason_kind(reason: str) -> str:
     """'record C-1207: invalid credit code 91330...' -> 'record #: invalid credit code #'."""
-    text = _TOKEN.sub("#", _QUOTED.sub("'…'", reason or ""))
+    text = _TOKEN.sub(_token, _QUOTED.sub("'…'", reason or ""))
     return " ".join(text.split())[:80]
 
 

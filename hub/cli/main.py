@@ -24,6 +24,8 @@ def build_parser() -> argparse.ArgumentParser:
     dlq.register(sub)
     dualtrack.register(sub)
     partitions.register(sub)
+    for leaf in output.leaf_parsers(p):
+        output.ensure_json_flag(leaf)
     return p
 
 

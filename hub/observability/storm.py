@@ -16,7 +16,7 @@ INTERVAL = 5.0
 
 # What varies between dead letters of one cause: record keys, numbers, quoted values.
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
-_TOKEN = re.compile(r"\S*\d\S*")
+_TOKEN = re.compile(r"[^\s:,;()]*\d[^\s:,;()]*")
 
 
 def _token(m: re.Match) -> str:

@@ -5,6 +5,8 @@ a demo never counts what an earlier run left behind."""
 from __future__ import annotations
 
 import json
+import logging
+import os
 import sys
 import time
 
@@ -107,10 +109,15 @@ def _workers_line(store) -> str:
     return f"  workers {len(live)} (partitions held {'+'.join(map(str, held)) or '-'})"
 
 
-def run_demo(cases: int, bad: int, timeout: float, settings: dict, out=sys.stderr, applications: int = 20,
+def run_demo(cases: int, bad: int, timeout: float, settings: dict, out=None, applications: int = 20,
              dualtrack: bool = False, workers: int = 1) -> dict:
+    from hub.observability.storm import STORM
     from sims.cluster import start_all
+    out = out or sys.stderr      # looked up now: the CLI masks sys.stderr after this module is imported
     settings_in, metrics_server = settings, None
+    on_screen = out is sys.stderr and live.interactive(out)   # sys.stderr changes under a live display
+    if on_screen and not os.environ.get("TONGBAN_LOG_LEVEL"):
+        logging.getLogger().setLevel(logging.WARNING)   # 50 "consuming" lines would push the table away
     started = time.monotonic()
     db_url = demo_deploy.store_url(workers, settings.get("db_url"))
     cluster = start_all(host="127.0.0.1", ports=0)
@@ -135,7 +142,7 @@ def run_demo(cases: int, bad: int, timeout: float, settings: dict, out=sys.stder
                 time.sleep(1.0)
                 report = verify(settings, store, mappings)
                 elapsed, extra = time.monotonic() - started, (_workers_line(store) if workers > 1 else "")
-                if display is not None and out is sys.stderr:
+                if display is not None and on_screen:
                     display.update(live.demo_table(report, elapsed, extra))
                 else:
                     print(_progress(report, elapsed) + extra, file=out, flush=True)
@@ -148,6 +155,7 @@ def run_demo(cases: int, bad: int, timeout: float, settings: dict, out=sys.stder
                         break
         report["seconds"] = round(time.monotonic() - started, 2)
         report["workers"] = workers
+        STORM.flush()            # the dead letters' summary before the demo's, not after it
         print(demo_deploy.how_to_open(db_url, settings_in.get("db_url")), file=out, flush=True)
         return report
     finally:

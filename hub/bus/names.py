@@ -93,4 +93,5 @@ H_READ_THROUGH = "x-tongban-read-through"     # the source had read steps 1..n o
 H_READ_MAX = "x-tongban-read-max"             # and none higher than this
 H_SEQ_MODE = "x-tongban-sequence-mode"       # how the source numbers the case's steps (hub/runtime/sequence.py)
 H_FENCE_FOR = "x-tongban-fence-for"           # the source waiting for this fence (hub/runtime/takeover.py)
+H_PRODUCED = "x-tongban-produced"             # unix time the envelope was made: the latency metric's start
 FENCE = "fence"                               # H_KIND of a fence on tongban.compare: no envelope

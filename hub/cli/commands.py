@@ -8,11 +8,17 @@ from hub.config import load_settings
 
 
 def run(args) -> int:
+    from hub.observability import multiproc, server
     settings = load_settings(args.config)
+    if args.metrics_port is not None:
+        settings["metrics_port"] = args.metrics_port
     if args.workers and args.workers > 1:
         from hub.runtime.workers import run_workers
+        multiproc.prepare()              # before the workers start: they sum into one /metrics here
+        server.serve(settings)
         return run_workers(settings, args.workers)
     from hub.runtime.runner import run_forever
+    server.serve(settings)
     return run_forever(settings)
 
 
@@ -30,15 +36,19 @@ def status(args) -> int:
     from hub.ops.status import render, status as do_status
     from hub.store import Store
     settings = load_settings(args.config)
-    report = do_status(settings, Store.open(settings["db_url"]))
+    store = Store.open(settings["db_url"])
+    if args.watch:
+        from hub.cli.watch import watch
+        return watch(lambda: do_status(settings, store), render, args.watch, args.json)
+    report = do_status(settings, store)
     print(json.dumps(report, ensure_ascii=False, indent=2, default=str) if args.json else render(report))
     return 0
 
 
 def schema_export(args) -> int:
     from hub.model.schema_export import export
-    for path in export(args.directory):
-        print(path)
+    paths = [str(p) for p in export(args.directory)]
+    print(json.dumps({"written": paths}, ensure_ascii=False) if args.json else "\n".join(paths))
     return 0
 
 
@@ -47,6 +57,11 @@ def mapping_test(args) -> int:
     settings = load_settings(args.config)
     results = run_samples(args.directory or settings["mappings_dir"])
     failed = [r for r in results if not r.ok]
+    if args.json:
+        print(json.dumps({"passed": len(results) - len(failed), "failed": len(failed),
+                          "samples": [{"name": r.name, "ok": r.ok, "diff": None if r.ok else r.diff} for r in results]},
+                         ensure_ascii=False, indent=2, default=str))
+        return 1 if failed or not results else 0
     for r in results:
         print(f"{'ok  ' if r.ok else 'FAIL'} {r.name}")
         if not r.ok:
@@ -58,14 +73,24 @@ def mapping_test(args) -> int:
 def catalog_sync(args) -> int:
     from hub.ops.catalog import sync
     from hub.store import Store
+    from hub.cli.live import progress
     settings = load_settings(args.config)
-    result = sync(settings, Store.open(settings["db_url"]))
+    with progress("catalog sync 事项目录同步") as advance:
+        result = sync(settings, Store.open(settings["db_url"]), progress=advance)
     print(json.dumps(result, ensure_ascii=False))
     return 0 if not result["refused"] else 1
 
 
 def adapters(args) -> int:
     from hub.adapter import registry
+    if args.action == "list" and args.json:
+        rows = []
+        for name, target in sorted(registry.available().items()):
+            cls = registry.load(name)
+            rows.append({"name": name, "style": cls.style, "department": cls.department, "system": cls.system,
+                         "target": target})
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
     if args.action == "list":
         for name, target in sorted(registry.available().items()):
             cls = registry.load(name)
@@ -80,6 +105,9 @@ def adapters(args) -> int:
     from hub.runtime.runner import HUB_KEYS
     conf = {k: v for k, v in (settings.get("adapters") or {}).get(args.name, {}).items() if k not in HUB_KEYS}
     result = cls(conf).check()
+    if args.json:
+        print(json.dumps({"name": args.name, "ok": result.ok, "detail": result.detail}, ensure_ascii=False))
+        return 0 if result.ok else 1
     print(f"{'ok' if result.ok else 'FAILED'}: {result.detail}", file=sys.stdout if result.ok else sys.stderr)
     return 0 if result.ok else 1
 
@@ -89,12 +117,17 @@ def register(sub) -> None:
     r.add_argument("--workers", type=int, default=1,
                    help="worker processes under this one (default 1: this process is the worker); they share "
                         "the sources and partitions with each other and with other `tongban run` elsewhere")
+    r.add_argument("--metrics-port", type=int, default=None,
+                   help="serve /metrics, /healthz, /readyz on this port (default: metrics_port in the settings, "
+                        "9400; 0: off)")
     r.set_defaults(func=run)
     v = sub.add_parser("verify", help="reconcile the legacy simulators with the destination simulators")
     v.add_argument("--json", action="store_true")
     v.set_defaults(func=verify)
     s = sub.add_parser("status", help="queue depths, rates and ledger counts")
-    s.add_argument("--json", action="store_true")
+    s.add_argument("--json", action="store_true", help="with --watch: one JSON object a line (NDJSON)")
+    s.add_argument("--watch", type=float, nargs="?", const=2.0, default=None, metavar="SECONDS",
+                   help="refresh every SECONDS (default 2) until Ctrl-C")
     s.set_defaults(func=status)
     sc = sub.add_parser("schema", help="canonical model schemas")
     scs = sc.add_subparsers(dest="action", required=True)

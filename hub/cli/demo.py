@@ -5,13 +5,15 @@ a demo never counts what an earlier run left behind."""
 from __future__ import annotations
 
 import json
+import logging
+import os
 import sys
 import time
 
 import requests
 
 from hub import bus
-from hub.cli import demo_deploy
+from hub.cli import demo_deploy, live
 from hub.config import load_settings, with_endpoints
 from hub.mapping import MappingSet
 from hub.ops.catalog import sync as catalog_sync
@@ -107,11 +109,17 @@ def _workers_line(store) -> str:
     return f"  workers {len(live)} (partitions held {'+'.join(map(str, held)) or '-'})"
 
 
-def run_demo(cases: int, bad: int, timeout: float, settings: dict, out=sys.stderr, applications: int = 20,
+def run_demo(cases: int, bad: int, timeout: float, settings: dict, out=None, applications: int = 20,
              dualtrack: bool = False, workers: int = 1) -> dict:
+    from hub.observability.storm import STORM
     from sims.cluster import start_all
+    out = out or sys.stderr      # looked up now: the CLI masks sys.stderr after this module is imported
+    settings_in, metrics_server = settings, None
+    on_screen = out is sys.stderr and live.interactive(out)   # sys.stderr changes under a live display
+    if on_screen and not os.environ.get("TONGBAN_LOG_LEVEL"):
+        logging.getLogger().setLevel(logging.WARNING)   # 50 "consuming" lines would push the table away
     started = time.monotonic()
-    db_url = demo_deploy.store_url(workers)
+    db_url = demo_deploy.store_url(workers, settings.get("db_url"))
     cluster = start_all(host="127.0.0.1", ports=0)
     hub = None
     try:
@@ -122,28 +130,46 @@ def run_demo(cases: int, bad: int, timeout: float, settings: dict, out=sys.stder
         catalog_sync(settings, store)
         load_everything(settings, cases, bad, applications, include_new=dualtrack)
         mappings = MappingSet.load(settings["mappings_dir"])
-        hub = Hub(settings, store=store).start() if workers == 1 else demo_deploy.WorkerProcesses(settings, workers)
+        if workers == 1:
+            hub = Hub(settings, store=store).start()
+            metrics_server = serve_metrics(settings, store)
+        else:
+            hub = demo_deploy.WorkerProcesses(settings, workers)   # `tongban run` serves its own
         print(f"store: {db_url.split('?')[0].split('@')[-1]}; hub: {workers} worker process(es)", file=out, flush=True)
         report = None
-        while time.monotonic() - started < timeout:
-            time.sleep(1.0)
-            report = verify(settings, store, mappings)
-            print(_progress(report, time.monotonic() - started) + (_workers_line(store) if workers > 1 else ""),
-                  file=out, flush=True)
-            if report["ok"] and report["dead_letters"] >= report["unmappable_records"]:
-                if not compared:
-                    break
-                summaries = dualtrack_settled(store, settings, compared)
-                if summaries:
-                    report["dualtrack"] = summaries
-                    break
+        with live.live() as display:
+            while time.monotonic() - started < timeout:
+                time.sleep(1.0)
+                report = verify(settings, store, mappings)
+                elapsed, extra = time.monotonic() - started, (_workers_line(store) if workers > 1 else "")
+                if display is not None and on_screen:
+                    display.update(live.demo_table(report, elapsed, extra))
+                else:
+                    print(_progress(report, elapsed) + extra, file=out, flush=True)
+                if report["ok"] and report["dead_letters"] >= report["unmappable_records"]:
+                    if not compared:
+                        break
+                    summaries = dualtrack_settled(store, settings, compared)
+                    if summaries:
+                        report["dualtrack"] = summaries
+                        break
         report["seconds"] = round(time.monotonic() - started, 2)
         report["workers"] = workers
+        STORM.flush()            # the dead letters' summary before the demo's, not after it
+        print(demo_deploy.how_to_open(db_url, settings_in.get("db_url")), file=out, flush=True)
         return report
     finally:
         if hub is not None:
             hub.shutdown()
+        if metrics_server is not None:
+            metrics_server.shutdown()
         cluster.stop()
+
+
+def serve_metrics(settings: dict, store):
+    """/metrics of the demo's hub, on the configured port if it is free (a `tongban run` may hold it)."""
+    from hub.observability import server
+    return server.serve(settings, store=store)
 
 
 def demo(args) -> int:
@@ -154,7 +180,7 @@ def demo(args) -> int:
         print(json.dumps(report, ensure_ascii=False, indent=2))
     else:
         from hub.ops.verify import render
-        print(render(report))
+        live.print_summary(report, render)
         print(f"finished in {report['seconds']}s")
     return 0 if report["ok"] else 1
 

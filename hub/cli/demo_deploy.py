@@ -21,12 +21,33 @@ DEMO_PG_URL = os.environ.get("TONGBAN_DEMO_PG_URL", "postgresql+psycopg://postgr
 DEMO_SCHEMA = os.environ.get("TONGBAN_DEMO_PG_SCHEMA", "tongban_demo")
 
 
-def sqlite_url() -> str:
-    db = ROOT / "var" / "demo.db"
-    db.parent.mkdir(exist_ok=True)
-    for suffix in ("", "-wal", "-shm"):
+def _sqlite_file(url: str | None) -> Path | None:
+    if url and url.startswith("sqlite:///") and ":memory:" not in url:
+        return Path(url[len("sqlite:///"):].split("?")[0])
+    return None
+
+
+def sqlite_url(configured: str | None = None) -> str:
+    """The configured store when it is a SQLite file (the default, var/tongban.db): the demo
+    leaves its state where `tongban dlq list`, `status`, `dualtrack status` and the console
+    look by default. It starts afresh (so it counts only its own run): the file found there
+    is kept beside it as <name>.before-demo. A store that is not a SQLite file (an operator's
+    PostgreSQL) is never touched: the demo uses var/demo.db then, and says so at its end."""
+    db = _sqlite_file(configured) or ROOT / "var" / "demo.db"
+    db.parent.mkdir(parents=True, exist_ok=True)
+    if db.exists():
+        db.replace(db.with_name(db.name + ".before-demo"))
+    for suffix in ("-wal", "-shm"):
         db.with_name(db.name + suffix).unlink(missing_ok=True)
     return f"sqlite:///{db}"
+
+
+def how_to_open(db_url: str, configured: str | None) -> str:
+    """The one line that tells a user where the demo's state is and how the tools reach it."""
+    if db_url == configured:
+        return (f"the demo's store is the default one ({db_url[len('sqlite:///'):]}): `tongban dlq list`, "
+                "`tongban status`, `tongban dualtrack status` read it as they are")
+    return f"the demo's store: export TONGBAN_DB_URL='{db_url}'  (then `tongban dlq list`, `tongban status`, ...)"
 
 
 def postgres_url() -> str | None:
@@ -39,13 +60,13 @@ def postgres_url() -> str | None:
         return None
 
 
-def store_url(workers: int) -> str:
+def store_url(workers: int, configured: str | None = None) -> str:
     if workers > 1:
         url = postgres_url()
         if url:
             return url
         log.warning("%d workers on a SQLite store: it works on one machine, slower", workers)
-    return sqlite_url()
+    return sqlite_url(configured)
 
 
 class WorkerProcesses:

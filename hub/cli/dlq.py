@@ -53,11 +53,13 @@ def dlq_show(args) -> int:
 
 
 def dlq_replay(args) -> int:
+    from hub.cli.live import progress
     from hub.ops.replay import replay
     settings = load_settings(args.config)
     store = _store(args)
-    done = replay(settings, store, ids=args.ids, stage=args.stage, department=args.dept, destination=args.dest,
-                  to=args.to, actor=args.actor or getpass.getuser(), reason=args.reason)
+    with progress("replay 重放") as advance:
+        done = replay(settings, store, ids=args.ids, stage=args.stage, department=args.dept, destination=args.dest,
+                      to=args.to, actor=args.actor or getpass.getuser(), reason=args.reason, progress=advance)
     print(json.dumps(done, ensure_ascii=False))
     return 0 if done["replayed"] or not done["skipped"] else 1
 
@@ -75,7 +77,7 @@ def dlq_purge(args) -> int:
     store = _store(args)
     rows = store.list_dead_letters(stage=args.stage, department=args.dept, destination=args.dest, limit=100000)
     if not rows:
-        print("nothing to purge")
+        print(json.dumps({"purged": 0, "released": []}) if args.json else "nothing to purge")
         return 0
     if not args.yes:
         answer = input(f"purge {len(rows)} dead letter(s)? They stay in the store, marked purged. [y/N] ")
@@ -86,6 +88,9 @@ def dlq_purge(args) -> int:
     done = purge(load_settings(args.config), store, [r["id"] for r in rows], actor=args.actor or getpass.getuser(),
                  reason=args.reason)
     released = done["released"]
+    if args.json:
+        print(json.dumps({"purged": done["purged"], "released": released}, ensure_ascii=False, default=str))
+        return 0
     print(f"purged {done['purged']} dead letter(s)" + (f"; released {len(released)} held case(s)" if released else ""))
     return 0
 

@@ -126,6 +126,10 @@ def adjudicate(args) -> int:
     new_id = do(store, department=args.dept, kind=args.kind, field=args.field, classification=args.classification,
                 reason=args.reason, actor=_actor(args), expires_at=_when(args.expires, end_of_day=True),
                 old_value=args.old, new_value=args.new)
+    if args.json:
+        print(json.dumps({"id": new_id, "department": args.dept, "kind": args.kind, "field": args.field,
+                          "classification": args.classification}, ensure_ascii=False, default=str))
+        return 0
     print(f"adjudication {new_id}: {args.dept} {args.kind} {args.field} -> {args.classification}")
     return 0
 
@@ -179,7 +183,7 @@ def report(args) -> int:
     out = Path(args.out or ROOT / "var" / f"dualtrack-{args.dept}-{r['generated_at'][:10]}.{args.format}")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(body)
-    print(out)
+    print(json.dumps({"written": str(out), "format": args.format}) if args.json else out)
     return 0
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from hub import logs
@@ -13,6 +14,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="tongban", description="Tongban Hub (通办): legacy systems to the unified "
                                 "platform and the provincial node, with guaranteed delivery")
     p.add_argument("--config", help="settings file (default config/hub.yaml, or $TONGBAN_CONFIG)")
+    p.add_argument("--log-format", choices=logs.FORMATS, default=None,
+                   help="log lines as readable text (default) or one JSON object a line ($TONGBAN_LOG_FORMAT)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     simctl.register(sub)
@@ -22,6 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     dualtrack.register(sub)
     partitions.register(sub)
     console.register(sub)
+    for leaf in output.leaf_parsers(p):
+        output.ensure_json_flag(leaf)
     return p
 
 
@@ -32,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
         output.install()
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.log_format:
+        os.environ["TONGBAN_LOG_FORMAT"] = args.log_format   # worker processes log alike
     logs.setup()
     try:
         return int(args.func(args) or 0)

@@ -49,3 +49,27 @@ def install() -> None:
         stream = getattr(sys, name)
         if not isinstance(stream, MaskedStream):
             setattr(sys, name, MaskedStream(stream))
+
+
+# Commands whose output is no report (a server running until stopped).
+NO_REPORT = {"tongban run"}
+
+
+def leaf_parsers(parser):
+    """Every subcommand parser that runs something (has no subcommands of its own)."""
+    import argparse
+    subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if not subs:
+        yield parser
+        return
+    for action in subs:
+        for child in dict.fromkeys(action.choices.values()):
+            yield from leaf_parsers(child)
+
+
+def ensure_json_flag(parser) -> None:
+    """--json on every command that prints a report (tests/unit/test_cli_json.py). A command
+    whose answer is JSON already takes it too, so scripts can pass it everywhere."""
+    if parser.prog in NO_REPORT or any("--json" in a.option_strings for a in parser._actions):
+        return
+    parser.add_argument("--json", action="store_true", help="machine-readable output (JSON)")

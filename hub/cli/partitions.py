@@ -34,6 +34,9 @@ def set_(args) -> int:
     settings, store = _open(args)
     out = set_partitions(settings, store, args.destination, args.partitions,
                          actor=args.actor or getpass.getuser(), reason=args.reason)
+    if args.json:
+        print(json.dumps(out, ensure_ascii=False, default=str))
+        return 0
     print(f"{out['destination']}: {out['from']} -> {out['to']} partition(s); the old layout drains first, "
           "then the new one starts (tongban partitions show)")
     return 0

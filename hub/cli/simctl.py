@@ -65,7 +65,7 @@ def up(args) -> int:
 
 def down(args) -> int:
     if not PIDFILE.exists():
-        print("simulators are not running (no pid file)")
+        print(json.dumps({"stopped": None}) if args.json else "simulators are not running (no pid file)")
         return 0
     pid = int(PIDFILE.read_text())
     try:
@@ -73,7 +73,7 @@ def down(args) -> int:
     except ProcessLookupError:
         pass
     PIDFILE.unlink()
-    print(f"stopped simulators (pid {pid})")
+    print(json.dumps({"stopped": pid}) if args.json else f"stopped simulators (pid {pid})")
     return 0
 
 

@@ -87,6 +87,27 @@ def mask_text(text: str) -> str:
     return _PHONE.sub(lambda m: m.group(1) + "****" + m.group(2), text)
 
 
+# Names in free text (log lines, error texts): after a field name that holds one ("name": "张三",
+# handler=李四, a validation error's "applicant.name: ... (value '王五')") or a label that
+# introduces one (申请人张三, 联系人：李四). Only values with Chinese characters: a person's name
+# here is written in them, while "name": "commerce" in a log line is the hub's own vocabulary.
+_CJK = "\u3400-\u9fff\uf900-\ufaff·"
+_NAME_KEYS = "|".join(sorted({"name", "handler", "legal_representative", "operator", "linkman", "qlrmc", "blr",
+                              "holder", "applicant_name", "contact", "legalperson", "frmc", "sqrxm", "xm"},
+                             key=len, reverse=True))
+_NAME_FIELD = re.compile(r"(?i)(\b(?:" + _NAME_KEYS + r")\b[\"']?\s*[:=]\s*[\"']?)([" + _CJK + r"]{1,12})")
+_NAME_ERROR = re.compile(r"(?i)(\b(?:" + _NAME_KEYS + r")\b:[^\n]{0,300}?\(value ')([^']{1,40})(')")
+_NAME_LABEL = re.compile(r"(申请人|姓名|法定代表人|法人代表|经办人|联系人|承办人|权利人|持证人|办理人)(\s*[:：]?\s*)"
+                         r"([" + _CJK + r"]{2,4})")
+
+
+def mask_names(text: str) -> str:
+    """Mask what looks like a person's name in free text (mask_name keeps its first character)."""
+    text = _NAME_ERROR.sub(lambda m: m.group(1) + mask_name(m.group(2)) + m.group(3), text)
+    text = _NAME_FIELD.sub(lambda m: m.group(1) + mask_name(m.group(2)), text)
+    return _NAME_LABEL.sub(lambda m: m.group(1) + m.group(2) + mask_name(m.group(3)), text)
+
+
 def _mask_number(leaf: str, value: int | float) -> object:
     """A number that arrived as a JSON number (an ID as 330106199003071236, a mobile as
     15867123490): masked as its digits would be, and then shown as text."""

@@ -10,7 +10,8 @@ from hub.mapping import MappingSet, RecordError
 SYSTEM = "province-catalogue"
 
 
-def sync(settings: dict, store, mappings: MappingSet | None = None, page_size: int = 50) -> dict:
+def sync(settings: dict, store, mappings: MappingSet | None = None, page_size: int = 50, progress=None) -> dict:
+    """progress(done, total): called after each page (the CLI's progress bar)."""
     url = settings["catalogue"]["url"].rstrip("/")
     mappings = mappings or MappingSet.load(settings["mappings_dir"])
     session = requests.Session()
@@ -27,6 +28,8 @@ def sync(settings: dict, store, mappings: MappingSet | None = None, page_size: i
                 refused.append(err.reason)
                 continue
             items.append(env.payload.model_dump(mode="json"))
+        if progress is not None:
+            progress(min(page * page_size, body["total"]), body["total"])
         if page * page_size >= body["total"] or not body["items"]:
             break
         page += 1

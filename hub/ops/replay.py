@@ -86,7 +86,8 @@ def _release_hold(store, row: dict, to: str | None, actor: str, reason: str) -> 
 
 
 def replay(settings: dict, store, *, ids=None, stage=None, department=None, destination=None, to=None,
-           actor: str, reason: str) -> dict:
+           actor: str, reason: str, progress=None) -> dict:
+    """progress(done, total): called after each dead letter (the CLI's progress bar)."""
     if not reason or not reason.strip():
         raise ValueError("a replay needs a reason (--reason)")
     if ids:
@@ -106,7 +107,9 @@ def replay(settings: dict, store, *, ids=None, stage=None, department=None, dest
     replayed, skipped, reached = [], [], {}
     routes = load_routes(settings["routes_file"])
     try:
-        for row in rows:
+        for n, row in enumerate(rows):
+            if progress is not None:
+                progress(n, len(rows))
             if row["status"] != "dead":
                 skipped.append({"id": row["id"], "why": f"status is {row['status']}"})
                 continue

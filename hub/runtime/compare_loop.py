@@ -7,6 +7,7 @@ import logging
 import time
 
 from hub import bus
+from hub.observability import metrics
 from hub.runtime.takeover import fence_key
 
 log = logging.getLogger("tongban.compare")
@@ -33,13 +34,13 @@ class CompareLoop:
             except ValueError:
                 log.warning("not JSON on the compare queue (message %s); nothing to compare", d.message_id)
         try:
-            self.dualtrack.offer_many(envelopes)     # one transaction per batch
+            metrics.compared(self.dualtrack.offer_many(envelopes))     # one transaction per batch
         except ValueError as exc:
             # One malformed envelope refuses the batch before anything is written: offer one by one.
             log.warning("compare batch refused (%s); offering one by one", exc)
             for env in envelopes:
                 try:
-                    self.dualtrack.offer(env)
+                    metrics.compared(self.dualtrack.offer(env))
                 except ValueError as one:
                     log.warning("not comparable, skipped: %s", one)
         # After the offers: a source taking over as primary waits for its fence to pass, so that
@@ -51,7 +52,7 @@ class CompareLoop:
     def step(self) -> float:
         self.consumer.poll(timeout=0.5)
         if time.monotonic() - self._expired_at > 1.0:
-            self.dualtrack.expire()
+            metrics.compared(self.dualtrack.expire())
             self._expired_at = time.monotonic()
         return 0
 

@@ -19,6 +19,8 @@ from datetime import datetime, timezone
 from hub import bus
 from hub.bus import ConfirmingPublisher, Delivery, names
 from hub.model.masking import mask_text
+from hub.observability import metrics
+from hub.observability.storm import STORM
 from hub.store.dead_letters import STAGES
 
 log = logging.getLogger("tongban.deadletters")
@@ -65,7 +67,8 @@ def publish_dead_letter(publisher: ConfirmingPublisher, payload: bytes, *, stage
             headers[key] = value
     letter = DeadLetter(payload, headers, f"{stage}.{department}", message_id)
     publisher.publish(letter.body, names.DLX, letter.routing_key, message_id=message_id, headers=headers)
-    log.warning("dead-lettered %s at stage %s: %s", record_key or message_id, stage, headers[names.H_REASON])
+    metrics.dead_letter(department, destination, stage)
+    STORM.note(stage, department, destination, headers[names.H_REASON], record_key or message_id)   # summarised
     return letter
 
 

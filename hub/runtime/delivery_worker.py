@@ -33,6 +33,7 @@ from datetime import datetime, timezone
 from hub import bus
 from hub.bus import ConfirmingPublisher, Delivery, names
 from hub.delivery import DeliveryError
+from hub.observability import metrics
 from hub.runtime.breaker import CircuitBreaker
 from hub.runtime.deadletters import publish_dead_letter
 from hub.runtime.hold import GATE, HoldBook, Item, is_gate_replay, is_live_head, item_of, meta_of
@@ -65,6 +66,7 @@ class _Batch:
         self.destination, self.twin_departments = destination, twin_departments
         self.done = store.delivered_ids(destination, [i.message_id for i in items])
         self.rows: list[dict] = []
+        self.tally: dict[tuple[str, str | None], int] = {}   # (department, track) -> delivered: the metric, per batch
         twins = [i.meta.case_no for i in items if i.meta.department in twin_departments]
         self.steps = store.delivered_steps(destination, twins) if twins else {}
         cases = [i.meta.case_no for i in items] if cases is None else cases
@@ -85,6 +87,7 @@ class _Batch:
         elif outcome in ("accepted", "duplicate") and m.track and m.case_no and m.sequence is not None:
             self.steps.setdefault((m.case_no, m.kind, m.sequence), set()).add(m.track)
         self.done.add(item.message_id)
+        self.tally[(m.department, m.track)] = self.tally.get((m.department, m.track), 0) + 1
         self.seq.delivered(item)
         self.rows.append({"message_id": item.message_id, "case_no": m.case_no, "track": m.track,
                           "sequence": m.sequence, "kind": m.kind, "outcome": outcome})
@@ -120,6 +123,7 @@ class DeliveryWorker:
     def handle(self, batch: list[Delivery]) -> None:
         if self.breaker.is_open:  # opened while this batch was being fetched
             raise BreakerOpen(self.destination.name)
+        retried = self.retried
         items: list[Item | None] = []
         for d in batch:
             try:
@@ -149,6 +153,7 @@ class DeliveryWorker:
         b.commit()
         self.delivered += len(b.rows)
         bus.ack_all(settled)
+        metrics.delivery_batch(self.destination.name, b.tally, self.retried - retried)
         if stopped:
             raise BreakerOpen(f"{self.destination.name}: breaker open")
 
@@ -308,6 +313,7 @@ class DeliveryWorker:
         self.dead_letters.flush()
         b.commit()
         self.delivered += len(b.rows)
+        metrics.delivery_batch(self.destination.name, b.tally, 0)
 
     def _send(self, item: Item, b: _Batch) -> bool:
         """Send one message and settle what came of it. True: the destination has it (now, or
@@ -317,6 +323,7 @@ class DeliveryWorker:
             return True
         # Only a message from the queue can go back to it; a parked one failing in a probe is retried.
         probing = self.breaker.probing and item.delivery is not None
+        began = time.perf_counter()
         try:
             outcome = self.destination.send(item.body, item.meta)
         except DeliveryError as err:
@@ -330,6 +337,9 @@ class DeliveryWorker:
             self._retry(item, b.book, err.reason)
             return False
         self.breaker.success()
+        produced = item.headers.get(names.H_PRODUCED)
+        metrics.delivered_one(self.destination.name, time.perf_counter() - began,
+                              float(produced) if produced else None)
         b.record(item, outcome)
         return True
 

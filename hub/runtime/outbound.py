@@ -21,6 +21,8 @@ def headers_of(env: Envelope, department: str, track: str, sequence_mode: str = 
         names.H_TRACK: track, names.H_RECORD_KEY: env.record_key,
         names.H_SLOT: str(slot_of(partition_key(env.case_no, str(env.message_id)))),
         names.H_SEQ_MODE: sequence_mode if env.sequence is not None else "none",
+        # read by the delivery for the source-to-destination latency, without parsing the body
+        names.H_PRODUCED: round(env.produced_at.timestamp(), 3),
     }
 
 

@@ -6,12 +6,14 @@ re-reads the page; deterministic message ids make the re-read harmless downstrea
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 
 from hub.adapter import Page
 from hub.bus import ConfirmingPublisher, names
 from hub.mapping import MappingSet, RecordError
+from hub.observability import metrics
 from hub.runtime.deadletters import DeadLetterRecorder, publish_dead_letter
 from hub.runtime.conflicts import CONFLICT, SAME, UPDATE, ConflictCheck
 from hub.runtime.outbound import exchange_of, headers_of, log_row
@@ -56,6 +58,7 @@ class SourceWorker:
         # A page the system cannot serve readably is asked for in smaller pages, then dead-lettered
         # at stage "fetch" and stepped past or held (hub/runtime/unreadable.py). What it remembers
         # between polls outlives this worker when its builder keeps page_memory.
+        self._started = time.time()    # the cursor lag metric's start until the feed's end is reached
         self.pages = PageReader(name, system, source, page_memory or PageMemory(), unreadable_attempts)
         # department -> its last stored mode change: a track that becomes primary first takes over
         # what the other left unrouted (hub/runtime/takeover.py)
@@ -138,6 +141,8 @@ class SourceWorker:
             acknowledge = getattr(self.source, "acknowledge", None)
             if acknowledge is not None:
                 acknowledge(page, failures)
+        metrics.source_page(self.department, self.track, len(page.records), published, not page.has_more,
+                            self._started)
         return PollResult(len(page.records), published, len(failures), page.has_more)
 
     def _steps_read(self, envelopes: list) -> dict[str, set[int]]:

@@ -36,6 +36,13 @@ def test_demo_json_summary(broker_url):
     assert report["southbound"] == {"submitted": 8, "delivered": 8, "receipts": 8, "missing": 0, "duplicates": 0}
     assert report["dead_letters"] >= 3   # at least the bad commerce case's three steps
     assert "[" in result.stderr and "southbound 8/8 receipts 8" in result.stderr  # live progress
+    # One store: what the demo did is what the tools read next, with no setting changed
+    assert "the demo's store is the default one" in result.stderr
+    listed = json.loads(tongban("dlq", "list", "--json", "--limit", "1000", env=env).stdout)
+    assert len(listed) == report["dead_letters"]
+    status = json.loads(tongban("status", "--json", env=env).stdout)
+    assert status["store"]["deliveries"]["platform"] == report["destinations"]["platform"]["delivered"]
+    assert sum(1 for line in result.stderr.splitlines() if " WARNING " in line) <= 6   # a storm, summarised
 
 
 def test_demo_with_two_worker_processes_on_postgresql(broker_url):
@@ -59,6 +66,7 @@ def test_demo_with_two_worker_processes_on_postgresql(broker_url):
     assert report["southbound"]["receipts"] == 6
     assert "store: 127.0.0.1:5432/test; hub: 2 worker process(es)" in result.stderr
     assert "workers 2 (partitions held" in result.stderr, result.stderr[-2000:]
+    assert f"export TONGBAN_DB_URL='" in result.stderr and schema in result.stderr   # how to open its store
 
 
 def test_pieces_run_alone_sims_load_run_verify_status(broker_url, tmp_path):

@@ -8,7 +8,9 @@ from hub.config import load_settings
 
 
 def run(args) -> int:
+    from hub.adapter.settings import validate
     settings = load_settings(args.config)
+    validate(settings)   # every adapter's settings, all problems at once, before any worker starts
     if args.workers and args.workers > 1:
         from hub.runtime.workers import run_workers
         return run_workers(settings, args.workers)
@@ -66,21 +68,23 @@ def catalog_sync(args) -> int:
 
 def adapters(args) -> int:
     from hub.adapter import registry
+    from hub.model.masking import mask_text
     if args.action == "list":
         for name, target in sorted(registry.available().items()):
             cls = registry.load(name)
             print(f"{name:<10} {cls.style:<9} {cls.department:<9} {cls.system:<22} {target}")
         return 0
+    if not args.name:
+        raise ValueError(f"adapters {args.action}: name an adapter (installed: {', '.join(sorted(registry.available()))})")
     cls = registry.load(args.name)
     if args.action == "describe":
         print(json.dumps({"name": cls.name, "department": cls.department, "system": cls.system, "style": cls.style,
                           "config": cls.spec.describe()}, ensure_ascii=False, indent=2))
         return 0
+    from hub.adapter.settings import adapter_conf
     settings = load_settings(args.config)
-    from hub.runtime.runner import HUB_KEYS
-    conf = {k: v for k, v in (settings.get("adapters") or {}).get(args.name, {}).items() if k not in HUB_KEYS}
-    result = cls(conf).check()
-    print(f"{'ok' if result.ok else 'FAILED'}: {result.detail}", file=sys.stdout if result.ok else sys.stderr)
+    result = cls(adapter_conf((settings.get("adapters") or {}).get(args.name, {}))).check()
+    print(f"{'ok' if result.ok else 'FAILED'}: {mask_text(result.detail)}", file=sys.stdout if result.ok else sys.stderr)
     return 0 if result.ok else 1
 
 

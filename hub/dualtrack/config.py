@@ -131,12 +131,13 @@ def _load(path: str, _stamp: int, overrides: str, mappings_dir: str = "",
         raise DualTrackConfigError(f"{path}: expected a mapping at the top")
     doc = _deep_merge(doc, json.loads(overrides))
     try:
-        return _build(Path(path), doc, Path(mappings_dir) if mappings_dir else None)
+        return _build(Path(path), doc, Path(mappings_dir) if mappings_dir else None, known)
     except RuleError as exc:
         raise DualTrackConfigError(f"{path}: {exc}") from None
 
 
-def _build(path: Path, doc: dict, mappings_dir: Path | None = None) -> DualTrackConfig:
+def _build(path: Path, doc: dict, mappings_dir: Path | None = None,
+           known: tuple[str, ...] = ()) -> DualTrackConfig:
     _no_unknown(doc, _TOP_KEYS, "(top)")
     lag = _seconds(doc.get("lag_window", 300), "lag_window")
     base_criteria = _criteria(doc.get("readiness"), Criteria(), "readiness")

@@ -69,6 +69,14 @@ def catalog_sync(args) -> int:
 def adapters(args) -> int:
     from hub.adapter import registry
     from hub.model.masking import mask_text
+    if args.action == "new":
+        from hub.kit.scaffold import new
+        if not args.name:
+            raise ValueError("adapters new: name the adapter, e.g. tongban adapters new socialsec --style rest")
+        root = new(args.name, args.style, args.package, department=args.department, label_zh=args.label_zh,
+                   label_en=args.label_en)
+        print(f"wrote {root}: install it with  pip install -e {root}  and run its tests with  pytest {root}/tests")
+        return 0
     if args.action == "list":
         for name, target in sorted(registry.available().items()):
             cls = registry.load(name)
@@ -114,7 +122,13 @@ def register(sub) -> None:
     cs = c.add_subparsers(dest="action", required=True)
     cs.add_parser("sync", help="fetch every item from the catalogue system into the store").set_defaults(
         func=catalog_sync)
-    a = sub.add_parser("adapters", help="installed adapters: list, describe NAME, check NAME (connection test)")
-    a.add_argument("action", choices=["list", "describe", "check"])
+    a = sub.add_parser("adapters", help="installed adapters: list, describe NAME, check NAME (connection test), "
+                       "new NAME (scaffold a package)")
+    a.add_argument("action", choices=["list", "describe", "check", "new"])
     a.add_argument("name", nargs="?")
+    a.add_argument("--style", default="rest", help="new: rest, soap, db or file (rest has templates so far)")
+    a.add_argument("--package", help="new: the folder to write (default ./tongban-NAME)")
+    a.add_argument("--department", help="new: the department, when not NAME")
+    a.add_argument("--label-zh", default="", help="new: the department's Chinese name")
+    a.add_argument("--label-en", default="", help="new: the department's English name")
     a.set_defaults(func=adapters)

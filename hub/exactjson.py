@@ -9,7 +9,7 @@ Infinity are not JSON (RFC 8259) and are refused too.
 
 Two ways to use it: loads() refuses a document with any duplicate key; decode() reads it
 anyway and lists the duplicates, so a caller that reads a page of records can refuse only
-the records holding one (adapters/guard.py) and let the rest of the page flow.
+the records holding one (hub/adapter/guard.py) and let the rest of the page flow.
 
 The check costs one dict length comparison per object; paths are worked out only when a
 duplicate was found, by a second walk over the parsed document."""

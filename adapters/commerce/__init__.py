@@ -5,7 +5,6 @@ import requests
 
 from hub.adapter import Adapter, CheckResult, ConfigSpec, Field
 
-from ..guard import DEFAULT_MAX_RECORD_BYTES
 from .sink import CommerceSink
 from .source import CommerceSource
 
@@ -15,23 +14,16 @@ class CommerceAdapter(Adapter):
     department = "commerce"
     system = "commerce-registry"
     style = "rest"
+    department_label = ("市场监督管理局", "market regulation")
     has_sink = True
     spec = ConfigSpec(fields=(
         Field("url", "base URL of the registration system's REST API", required=True,
               example="http://127.0.0.1:18081"),
-        Field("page_size", "records fetched per call", type=int, default=200, example=200),
-        Field("poll_interval", "seconds between polls when the feed is drained", type=float, default=1.0),
         Field("timeout", "seconds before a call counts as failed", type=float, default=10.0),
-        Field("max_record_bytes", "a record larger than this (as JSON, UTF-8) is dead-lettered at stage decode",
-              type=int, default=DEFAULT_MAX_RECORD_BYTES, example=65536),
-        Field("unreadable_attempts", "polls that must find the same unreadable page of one at a cursor before it "
-              "is dead-lettered at stage fetch (the feed is then held there: its position is inside it)",
-              type=int, default=3, example=3),
     ))
 
     def source(self) -> CommerceSource:
-        return CommerceSource(self.config["url"], self.config["timeout"], self.config["max_record_bytes"],
-                              self.config["unreadable_attempts"])
+        return CommerceSource(self.config["url"], self.config["timeout"], self.config["max_record_bytes"])
 
     def sink(self) -> CommerceSink:
         return CommerceSink(self.name, self.config["url"], self.config["timeout"])

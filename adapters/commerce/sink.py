@@ -6,9 +6,7 @@ import json
 
 import requests
 
-from hub.delivery import DeliveryError
-from hub.delivery.http_outcome import outcome
-from hub.delivery.retrying import within_attempt
+from hub.adapter import DeliveryError, Sink, outcome, within_attempt
 
 
 def to_commerce(envelope: dict) -> dict:
@@ -27,7 +25,7 @@ def to_commerce(envelope: dict) -> dict:
     }
 
 
-class CommerceSink:
+class CommerceSink(Sink):
     def __init__(self, name: str, url: str, timeout: float):
         self.name = name
         self.endpoint = url.rstrip("/") + "/api/v1/applications"

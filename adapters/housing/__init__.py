@@ -10,7 +10,6 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from ..guard import DEFAULT_MAX_RECORD_BYTES
 from hub.adapter import Adapter, CheckResult, ConfigSpec, Field
 
 from .sink import SpglSink
@@ -49,6 +48,7 @@ def _decode(raw: bytes) -> str:
 class HousingAdapter(Adapter):
     name = "housing"
     department = "housing"
+    department_label = ("住房和城乡建设局", "housing and construction")
     system = "housing-spgl"
     style = "database"
     has_sink = True
@@ -56,8 +56,6 @@ class HousingAdapter(Adapter):
         Field("db_url", "SQLAlchemy URL of the 前置库 (the SPGL exchange database)", required=True, secret=True,
               example="postgresql+psycopg://spgl:secret@10.0.0.5:5432/pre_xmjg_330100"),
         Field("page_size", "rows read per poll, over all tables", type=int, default=200, example=200),
-        Field("max_record_bytes", "a row larger than this (as JSON, UTF-8) is dead-lettered at stage decode "
-              "and written back SJSCZT=2", type=int, default=DEFAULT_MAX_RECORD_BYTES),
         Field("poll_interval", "seconds between polls when nothing is pending", type=float, default=1.0),
         Field("sbyy_length", "size of the SBYY column: failure reasons are cut to fit", type=int, default=500),
         Field("region", "XZQHDM written on applications sent down (6 digits)", default="330100",

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from hub.delivery import ACCEPTED, DUPLICATE, DeliveryError
+from hub.adapter import ACCEPTED, DUPLICATE, DeliveryError, Sink
 
 from .tables import TABLES
 
@@ -48,7 +48,7 @@ def row_of(envelope: dict, region: str) -> dict:
     }
 
 
-class SpglSink:
+class SpglSink(Sink):
     name = "housing"
 
     def __init__(self, engine: sa.Engine, region: str = "330100"):

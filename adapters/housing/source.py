@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from hub.adapter import Page, RawRecord, SourceUnavailable
+from hub.adapter import Page, RawRecord, Source, SourceUnavailable
 from hub.model.masking import mask_text
 
 from .records import JSDW, SPSX, XM, add_context, business, joined_not_utf8, precheck
@@ -82,7 +82,7 @@ def record(data: dict, error: str | None) -> RawRecord:
     return RawRecord(key=f"{data['TABLE']}:{data['LSH']}", data=data, raw=raw, error=error)
 
 
-class SpglSource:
+class SpglSource(Source):
     def __init__(self, engine: sa.Engine, sbyy_size: int = 500):
         self.engine = engine
         self.sbyy_size = sbyy_size

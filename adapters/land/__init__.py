@@ -8,7 +8,6 @@ import codecs
 import os
 from pathlib import Path
 
-from ..guard import DEFAULT_MAX_RECORD_BYTES
 from hub.adapter import Adapter, CheckResult, ConfigSpec, Field
 from hub.config import ROOT
 
@@ -20,6 +19,7 @@ from .source import LandSource
 class LandAdapter(Adapter):
     name = "land"
     department = "land"
+    department_label = ("自然资源局", "land resources")
     system = "land-approval"
     style = "files"
     has_sink = True
@@ -35,8 +35,6 @@ class LandAdapter(Adapter):
         Field("csv_encoding", "encoding of CSV files without a byte order mark", default="gb18030",
               example="gb18030"),
         Field("page_size", "records published per step", type=int, default=200, example=200),
-        Field("max_record_bytes", "a record larger than this (as JSON, UTF-8) is dead-lettered at stage decode",
-              type=int, default=DEFAULT_MAX_RECORD_BYTES),
         Field("poll_interval", "seconds between looks at an empty outbox", type=float, default=1.0),
     ))
 

@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from hub.delivery import ACCEPTED, DUPLICATE, DeliveryError
+from hub.adapter import ACCEPTED, DUPLICATE, DeliveryError, Sink
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # canonical id_type -> ZJZL (1 身份证, 8 统一社会信用代码, 99 其他 as gtmap codes them; 3 护照 is invented)
@@ -75,7 +75,7 @@ def render(envelope: dict, encoding: str = "GB18030") -> bytes:
     return text.encode(encoding)
 
 
-class LandSink:
+class LandSink(Sink):
     def __init__(self, name: str, inbox: Path, encoding: str = "GB18030"):
         self.name = name
         self.inbox = inbox

@@ -19,7 +19,7 @@ import json
 import logging
 from dataclasses import dataclass
 
-from hub.adapter import Page, RawRecord, SourceUnavailable
+from hub.adapter import Page, RawRecord, Source, SourceUnavailable
 
 from .batch import BatchUnreadable, parse
 from .folders import WorkFolders
@@ -36,7 +36,7 @@ class _Open:
     failed: str | None = None   # why the whole file could not be read
 
 
-class LandSource:
+class LandSource(Source):
     def __init__(self, folders: WorkFolders, csv_encoding: str = "gb18030"):
         self.folders = folders
         self.csv_encoding = csv_encoding

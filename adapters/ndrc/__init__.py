@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from hub.adapter import Adapter, CheckResult, ConfigSpec, Field
 
-from ..guard import DEFAULT_MAX_RECORD_BYTES
 from .client import CallFailed, SoapClient
 from .sink import NdrcSink
 from .source import NdrcSource
@@ -16,6 +15,7 @@ SERVICE_PATH = "/services/ProjectApprovalService"  # where CXF-style services pu
 class NdrcAdapter(Adapter):
     name = "ndrc"
     department = "ndrc"
+    department_label = ("发展和改革局", "development and reform")
     system = "ndrc-tzxm"
     style = "soap"
     has_sink = True
@@ -26,16 +26,10 @@ class NdrcAdapter(Adapter):
               example="http://10.1.2.3:8080/services/ProjectApprovalService?wsdl"),
         Field("page_size", "change records asked for per QueryProjectChanges call", type=int, default=200,
               example=200),
-        Field("poll_interval", "seconds between polls when the feed is drained", type=float, default=1.0),
         Field("timeout", "seconds before a call (or the WSDL download) counts as failed", type=float,
               default=10.0),
         Field("attempts", "tries of one page before the source reports the system unavailable", type=int,
               default=3),
-        Field("max_record_bytes", "a change record larger than this (as JSON, UTF-8, projectInfo included) is "
-              "dead-lettered at stage decode", type=int, default=DEFAULT_MAX_RECORD_BYTES, example=65536),
-        Field("unreadable_attempts", "polls that must find the same unreadable answer for one change at a cursor "
-              "before it is dead-lettered at stage fetch (and stepped past when the answer still names its "
-              "changeId and updateTime)", type=int, default=3, example=3),
     ))
 
     @property
@@ -43,8 +37,7 @@ class NdrcAdapter(Adapter):
         return self.config["wsdl"] or f"{self.config['url'].rstrip('/')}{SERVICE_PATH}?wsdl"
 
     def source(self) -> NdrcSource:
-        return NdrcSource(self.wsdl, self.config["timeout"], self.config["attempts"], self.config["max_record_bytes"],
-                          self.config["unreadable_attempts"])
+        return NdrcSource(self.wsdl, self.config["timeout"], self.config["attempts"], self.config["max_record_bytes"])
 
     def sink(self) -> NdrcSink:
         return NdrcSink(self.name, self.wsdl, self.config["timeout"])

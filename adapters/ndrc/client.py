@@ -19,7 +19,7 @@ import zeep.exceptions
 from lxml import etree
 from zeep.transports import Transport
 
-from ..guard import is_html
+from hub.adapter import is_html
 
 OPERATIONS = ("QueryProjectChanges", "SubmitApplication")
 # Said explicitly rather than left to zeep's defaults: a response or WSDL with a DOCTYPE is

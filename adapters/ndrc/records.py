@@ -14,9 +14,7 @@ from lxml import etree
 from zeep.helpers import serialize_object
 
 from hub import exactjson
-from hub.adapter import RawRecord
-
-from ..guard import DEFAULT_MAX_RECORD_BYTES, checked
+from hub.adapter import DEFAULT_MAX_RECORD_BYTES, RawRecord, checked
 
 
 def decode(change, limit: int = DEFAULT_MAX_RECORD_BYTES, position: int = 1) -> RawRecord:

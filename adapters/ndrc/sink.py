@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import json
 
-from hub.delivery import ACCEPTED, DUPLICATE, DeliveryError, MessageMeta
-from hub.delivery.retrying import within_attempt
+from hub.adapter import ACCEPTED, DUPLICATE, DeliveryError, MessageMeta, Sink, within_attempt
 
 from .client import CallFailed, SoapClient
 
@@ -44,7 +43,7 @@ def build_request(body: bytes) -> dict:
     return request
 
 
-class NdrcSink:
+class NdrcSink(Sink):
     def __init__(self, name: str, wsdl: str, timeout: float = 10.0):
         self.name = name
         self.client = SoapClient(wsdl, timeout)

@@ -17,10 +17,9 @@ from __future__ import annotations
 
 from tenacity import retry, retry_if_exception, stop_after_attempt, wait_exponential
 
-from hub.adapter import Page, PageUnreadable, SourceUnavailable
+from hub.adapter import DEFAULT_MAX_RECORD_BYTES, Page, PageUnreadable, Source, SourceUnavailable
 
 from .client import CallFailed, SoapClient
-from ..guard import DEFAULT_MAX_RECORD_BYTES
 from .records import cursor_of, decode, position_in
 
 START = {"updatedSince": "", "afterId": 0}
@@ -30,12 +29,11 @@ def _transient(exc: BaseException) -> bool:
     return isinstance(exc, CallFailed) and exc.transient
 
 
-class NdrcSource:
+class NdrcSource(Source):
     def __init__(self, wsdl: str, timeout: float = 10.0, attempts: int = 3,
-                 max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES, unreadable_attempts: int | None = None):
+                 max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES):
         self.client = SoapClient(wsdl, timeout)
         self.max_record_bytes = max_record_bytes
-        self.unreadable_attempts = unreadable_attempts   # read by the source worker (hub/runtime/unreadable.py)
         self._query = retry(retry=retry_if_exception(_transient), stop=stop_after_attempt(attempts),
                             wait=wait_exponential(multiplier=0.1, max=1.0), reraise=True)(self._query_once)
 

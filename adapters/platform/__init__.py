@@ -15,9 +15,8 @@ from __future__ import annotations
 import requests
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from hub.adapter import Adapter, CheckResult, ConfigSpec, Field, Page, PageUnreadable, SourceUnavailable
-
-from ..guard import DEFAULT_MAX_RECORD_BYTES, checked, is_html, page_json
+from hub.adapter import (DEFAULT_MAX_RECORD_BYTES, Adapter, CheckResult, ConfigSpec, Field, Page, PageUnreadable,
+                         Source, SourceUnavailable, checked, is_html, page_json)
 
 
 class _Transient(Exception):
@@ -30,13 +29,11 @@ class _Unreadable(_Transient):
         self.raw = raw
 
 
-class PlatformApplicationSource:
-    def __init__(self, url: str, timeout: float, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
-                 unreadable_attempts: int | None = None):
+class PlatformApplicationSource(Source):
+    def __init__(self, url: str, timeout: float, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES):
         self.url = url.rstrip("/")
         self.timeout = timeout
         self.max_record_bytes = max_record_bytes
-        self.unreadable_attempts = unreadable_attempts   # read by the source worker (hub/runtime/unreadable.py)
         self.session = requests.Session()
         self.session.trust_env = False
 
@@ -96,17 +93,11 @@ class PlatformAdapter(Adapter):
     spec = ConfigSpec(fields=(
         Field("url", "base URL of the unified platform", required=True, example="http://127.0.0.1:18082"),
         Field("page_size", "applications fetched per call", type=int, default=100),
-        Field("poll_interval", "seconds between polls when the feed is drained", type=float, default=1.0),
         Field("timeout", "seconds before a call counts as failed", type=float, default=10.0),
-        Field("max_record_bytes", "an application larger than this (as JSON, UTF-8) is dead-lettered at "
-              "stage decode", type=int, default=DEFAULT_MAX_RECORD_BYTES, example=65536),
-        Field("unreadable_attempts", "polls that must find the same unreadable page of one at a cursor before it "
-              "is dead-lettered at stage fetch and stepped past", type=int, default=3, example=3),
     ))
 
     def source(self) -> PlatformApplicationSource:
-        return PlatformApplicationSource(self.config["url"], self.config["timeout"], self.config["max_record_bytes"],
-                                         self.config["unreadable_attempts"])
+        return PlatformApplicationSource(self.config["url"], self.config["timeout"], self.config["max_record_bytes"])
 
     def check(self) -> CheckResult:
         try:

@@ -1,12 +1,9 @@
-"""The adapter interface, deliberately thin (after httpx's BaseTransport).
-
-An adapter wraps one legacy system. Its source pulls raw records after a cursor;
-its sink (later) pushes an application down. It knows nothing of RabbitMQ, the store
-or routing: the hub's workers do that around it."""
+"""The adapter interface, deliberately thin (after httpx's BaseTransport). The contract each
+member must keep is written once, in the docstring of hub/adapter/__init__.py."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar
 
 from .spec import ConfigSpec
 
@@ -19,11 +16,6 @@ class RawRecord:
     # Set when the adapter could not decode the record (bad encoding, broken CSV row,
     # malformed XML): the hub dead-letters it at stage "decode" and the batch flows on.
     error: str | None = None
-    # The stage such a record is dead-lettered at, and the bytes kept for it when they are not
-    # raw's text: "fetch" and the response as received, for an unreadable page
-    # (hub/runtime/unreadable.py); adapters leave both alone.
-    stage: str = "decode"
-    payload: bytes | None = None
 
 
 @dataclass
@@ -63,26 +55,33 @@ class PageUnreadable(SourceUnavailable):
         self.reason, self.raw, self.next_cursor = reason, bytes(raw or b""), next_cursor
 
 
-class Source(Protocol):
-    def fetch(self, cursor: dict | None, limit: int) -> Page: ...
+class Source:
+    """Base of every source: fetch() is the one member to write; the others have defaults."""
+
+    def fetch(self, cursor: dict | None, limit: int) -> Page:
+        raise NotImplementedError
 
     def acknowledge(self, page: Page, failures: dict[str, str]) -> None:
         """Called after the broker confirmed the page and its checkpoint was saved.
         failures maps record keys that were dead-lettered to their reason. A 前置库
         writes back its upload state here; a file drop moves the file to done/."""
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Release connections; the hub calls it once, when the source loop stops."""
 
 
-class Sink(Protocol):
+class Sink:
     """Pushes a canonical application (the envelope's JSON bytes) down to the department.
-    The same shape as a destination: returns "accepted" or "duplicate", raises
-    hub.delivery.DeliveryError(reason, transient). The department's receipt comes back
-    northbound through its source, as an ordinary record."""
+    The same shape as a destination: returns ACCEPTED or DUPLICATE, raises
+    DeliveryError(reason, transient). The department's receipt comes back northbound
+    through its source, as an ordinary record."""
     name: str
 
-    def send(self, body: bytes, meta) -> str: ...
-    def close(self) -> None: ...
+    def send(self, body: bytes, meta) -> str:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release connections."""
 
 
 class Adapter:
@@ -90,7 +89,10 @@ class Adapter:
     name: ClassVar[str]
     department: ClassVar[str]
     system: ClassVar[str]
-    style: ClassVar[str]                    # rest, soap, database, files
+    style: ClassVar[str]                    # rest, soap, db, file
+    # (Chinese, English) name of the department, shown in the console, reports and `dualtrack status`;
+    # the first adapter of a department to declare it names it
+    department_label: ClassVar[tuple[str, str] | None] = None
     spec: ClassVar[ConfigSpec]
     has_sink: ClassVar[bool] = False        # True when sink() delivers applications southbound
 

@@ -8,8 +8,10 @@ from hub.config import load_settings
 
 
 def run(args) -> int:
+    from hub.adapter.settings import validate
     from hub.observability import multiproc, server
     settings = load_settings(args.config)
+    validate(settings)   # every adapter's settings, all problems at once, before any worker starts
     if args.metrics_port is not None:
         settings["metrics_port"] = args.metrics_port
     if args.workers and args.workers > 1:
@@ -83,6 +85,15 @@ def catalog_sync(args) -> int:
 
 def adapters(args) -> int:
     from hub.adapter import registry
+    from hub.model.masking import mask_text
+    if args.action == "new":
+        from hub.kit.scaffold import new
+        if not args.name:
+            raise ValueError("adapters new: name the adapter, e.g. tongban adapters new socialsec --style rest")
+        root = new(args.name, args.style, args.package, department=args.department, label_zh=args.label_zh,
+                   label_en=args.label_en)
+        print(f"wrote {root}: install it with  pip install -e {root}  and run its tests with  pytest {root}/tests")
+        return 0
     if args.action == "list" and args.json:
         rows = []
         for name, target in sorted(registry.available().items()):
@@ -96,19 +107,21 @@ def adapters(args) -> int:
             cls = registry.load(name)
             print(f"{name:<10} {cls.style:<9} {cls.department:<9} {cls.system:<22} {target}")
         return 0
+    if not args.name:
+        raise ValueError(f"adapters {args.action}: name an adapter (installed: {', '.join(sorted(registry.available()))})")
     cls = registry.load(args.name)
     if args.action == "describe":
         print(json.dumps({"name": cls.name, "department": cls.department, "system": cls.system, "style": cls.style,
                           "config": cls.spec.describe()}, ensure_ascii=False, indent=2))
         return 0
+    from hub.adapter.settings import adapter_conf
     settings = load_settings(args.config)
-    from hub.runtime.runner import HUB_KEYS
-    conf = {k: v for k, v in (settings.get("adapters") or {}).get(args.name, {}).items() if k not in HUB_KEYS}
+    conf = adapter_conf((settings.get("adapters") or {}).get(args.name, {}))
     result = cls(conf).check()
     if args.json:
-        print(json.dumps({"name": args.name, "ok": result.ok, "detail": result.detail}, ensure_ascii=False))
+        print(json.dumps({"name": args.name, "ok": result.ok, "detail": mask_text(result.detail)}, ensure_ascii=False))
         return 0 if result.ok else 1
-    print(f"{'ok' if result.ok else 'FAILED'}: {result.detail}", file=sys.stdout if result.ok else sys.stderr)
+    print(f"{'ok' if result.ok else 'FAILED'}: {mask_text(result.detail)}", file=sys.stdout if result.ok else sys.stderr)
     return 0 if result.ok else 1
 
 
@@ -143,7 +156,13 @@ def register(sub) -> None:
     cs = c.add_subparsers(dest="action", required=True)
     cs.add_parser("sync", help="fetch every item from the catalogue system into the store").set_defaults(
         func=catalog_sync)
-    a = sub.add_parser("adapters", help="installed adapters: list, describe NAME, check NAME (connection test)")
-    a.add_argument("action", choices=["list", "describe", "check"])
+    a = sub.add_parser("adapters", help="installed adapters: list, describe NAME, check NAME (connection test), "
+                       "new NAME (scaffold a package)")
+    a.add_argument("action", choices=["list", "describe", "check", "new"])
     a.add_argument("name", nargs="?")
+    a.add_argument("--style", default="rest", help="new: rest, soap, db or file (rest has templates so far)")
+    a.add_argument("--package", help="new: the folder to write (default ./tongban-NAME)")
+    a.add_argument("--department", help="new: the department, when not NAME")
+    a.add_argument("--label-zh", default="", help="new: the department's Chinese name")
+    a.add_argument("--label-en", default="", help="new: the department's English name")
     a.set_defaults(func=adapters)

@@ -39,16 +39,16 @@ def _actor(args) -> str:
 
 
 def status(args) -> int:
-    from hub.dualtrack.config import DEPARTMENTS, PRIMARY
+    from hub.adapter.departments import label, names
+    from hub.dualtrack.config import PRIMARY
     from hub.dualtrack.modes import mode_info
     from hub.dualtrack.readiness import readiness
-    from hub.model import DEPARTMENT_LABELS
     settings, store = _open(args)
     out = {}
-    for dept in DEPARTMENTS:
+    for dept in names():
         info = mode_info(store, settings, dept, fresh=True)
         r = readiness(store, settings, dept)
-        out[dept] = {"label": DEPARTMENT_LABELS[dept], "mode": info, "primary": PRIMARY[info["mode"]],
+        out[dept] = {"label": label(dept), "mode": info, "primary": PRIMARY[info["mode"]],
                      "ready": r.ready, "reasons": r.reasons, "figures": r.figures}
     if args.json:
         print(json.dumps({"departments": out}, ensure_ascii=False, indent=2, default=str))
@@ -69,7 +69,7 @@ def status(args) -> int:
 
 def timeline(args) -> int:
     from hub.dualtrack.matcher import step_of, summary
-    from hub.model import DEPARTMENT_LABELS
+    from hub.adapter.departments import label
     _, store = _open(args)
     rows = store.dualtrack_comparisons(case_no=args.case_no)
     for w in store.dualtrack_waiting(case_no=args.case_no):
@@ -86,7 +86,7 @@ def timeline(args) -> int:
         print(f"no comparison for case {args.case_no}", file=sys.stderr)
         return 1
     dept = rows[0]["department"]
-    print(f"case {args.case_no}  ({DEPARTMENT_LABELS.get(dept, dept)})")
+    print(f"case {args.case_no}  ({label(dept)})")
     print(f"{'seq':<4}{'kind':<12}{_pad('old track 旧轨', 41)}{_pad('new track 新轨', 41)}{_pad('verdict', 20)}"
           f"{'lag':>8}  fields")
     for r in rows:
@@ -187,14 +187,27 @@ def report(args) -> int:
     return 0
 
 
+def _department(name: str) -> str:
+    import argparse
+    import difflib
+
+    from hub.adapter.departments import names
+    if name not in names():
+        near = difflib.get_close_matches(name, names(), n=1)
+        hint = f"; did you mean {near[0]!r}?" if near else ""
+        raise argparse.ArgumentTypeError(f"unknown department {name!r} (installed: {', '.join(names())}){hint}")
+    return name
+
+
 def register(sub) -> None:
     from hub.dualtrack.adjudication import CLASSES
-    from hub.dualtrack.config import DEPARTMENTS, MODES
+    from hub.dualtrack.config import MODES
     d = sub.add_parser("dualtrack", help="dual-track period: status, timeline, adjudicate, cutover, rollback, report")
     ds = d.add_subparsers(dest="action", required=True)
 
     def dept(p):
-        p.add_argument("dept", choices=DEPARTMENTS)
+        # checked when parsed, not listed: listing loads every installed adapter for any command
+        p.add_argument("dept", type=_department, help="a department of an installed adapter")
 
     def decision(p):
         p.add_argument("--reason", required=True, help="why (recorded with who and the figures)")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from fnmatch import fnmatchcase
 
-from hub.model import Department
+from hub.adapter.departments import names as departments
 
 CLASSES = ("legacy_defect", "new_defect", "accepted_difference", "policy_change")
 EXCUSING = ("accepted_difference", "policy_change")
@@ -24,8 +24,8 @@ MISSING_FIELDS = ("missing_old", "missing_new")
 def adjudicate(store, *, department: str, kind: str, field: str, classification: str, reason: str, actor: str,
                expires_at: datetime | None = None, old_value: str | None = None,
                new_value: str | None = None) -> int:
-    if department not in {d.value for d in Department}:
-        raise ValueError(f"unknown department {department!r}")
+    if department not in departments():
+        raise ValueError(f"unknown department {department!r} (installed: {', '.join(departments())})")
     if classification not in CLASSES:
         raise ValueError(f"classification must be one of {', '.join(CLASSES)}, got {classification!r}")
     if not field or not kind:

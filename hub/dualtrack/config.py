@@ -35,7 +35,7 @@ import yaml
 
 from hub.config import ROOT
 from hub.mapping.registry import DEFAULT_DIR as MAPPINGS_DIR
-from hub.model import Department
+from hub.adapter.departments import names as departments
 
 from .rules import RuleError, Rules, _no_unknown
 
@@ -43,7 +43,6 @@ DEFAULT_FILE = ROOT / "config" / "dualtrack.yaml"
 MODES = ("off", "shadow", "cutover", "retired")
 PRIMARY = {"off": "old", "shadow": "old", "cutover": "new", "retired": "new"}
 READ = {"off": ("old",), "shadow": ("old", "new"), "cutover": ("old", "new"), "retired": ("new",)}
-DEPARTMENTS = tuple(d.value for d in Department)
 ANY_KIND = "*"
 ANY_MAPPING = "*"
 
@@ -101,7 +100,7 @@ class DualTrackConfig:
         try:
             return self.departments[name]
         except KeyError:
-            raise DualTrackConfigError(_unknown_department(name)) from None
+            raise DualTrackConfigError(_unknown_department(name, tuple(self.departments))) from None
 
 
 def load_config(settings: dict | None = None) -> DualTrackConfig:
@@ -116,11 +115,13 @@ def load_config(settings: dict | None = None) -> DualTrackConfig:
     except FileNotFoundError:
         raise DualTrackConfigError(f"{path}: dual-track settings file not found") from None
     overrides = json.dumps(settings.get("dualtrack") or {}, sort_keys=True, default=str)
-    return _load(str(path), stamp, overrides, str(settings.get("mappings_dir") or MAPPINGS_DIR))
+    return _load(str(path), stamp, overrides, str(settings.get("mappings_dir") or MAPPINGS_DIR), departments())
 
 
 @lru_cache(maxsize=16)
-def _load(path: str, _stamp: int, overrides: str, mappings_dir: str = "") -> DualTrackConfig:
+def _load(path: str, _stamp: int, overrides: str, mappings_dir: str = "",
+          known: tuple[str, ...] = ()) -> DualTrackConfig:
+    # known: the installed adapters' departments (a key of the cache: a package installed later counts)
     try:
         with open(path, encoding="utf-8") as fh:
             doc = yaml.safe_load(fh) or {}
@@ -130,12 +131,13 @@ def _load(path: str, _stamp: int, overrides: str, mappings_dir: str = "") -> Dua
         raise DualTrackConfigError(f"{path}: expected a mapping at the top")
     doc = _deep_merge(doc, json.loads(overrides))
     try:
-        return _build(Path(path), doc, Path(mappings_dir) if mappings_dir else None)
+        return _build(Path(path), doc, Path(mappings_dir) if mappings_dir else None, known)
     except RuleError as exc:
         raise DualTrackConfigError(f"{path}: {exc}") from None
 
 
-def _build(path: Path, doc: dict, mappings_dir: Path | None = None) -> DualTrackConfig:
+def _build(path: Path, doc: dict, mappings_dir: Path | None = None,
+           known: tuple[str, ...] = ()) -> DualTrackConfig:
     _no_unknown(doc, _TOP_KEYS, "(top)")
     lag = _seconds(doc.get("lag_window", 300), "lag_window")
     base_criteria = _criteria(doc.get("readiness"), Criteria(), "readiness")
@@ -144,10 +146,10 @@ def _build(path: Path, doc: dict, mappings_dir: Path | None = None) -> DualTrack
     if not isinstance(depts_doc, dict):
         raise RuleError("departments: expected a mapping of department -> settings")
     for name in depts_doc:
-        if name not in DEPARTMENTS:
-            raise RuleError(_unknown_department(name))
+        if name not in known:
+            raise RuleError(_unknown_department(name, known))
     departments = {}
-    for name in DEPARTMENTS:
+    for name in known:
         d = depts_doc.get(name) or {}
         where = f"departments.{name}"
         if not isinstance(d, dict):
@@ -285,7 +287,7 @@ def _deep_merge(base: dict, over: dict) -> dict:
     return out
 
 
-def _unknown_department(name: str) -> str:
-    near = difflib.get_close_matches(str(name), DEPARTMENTS, n=1)
+def _unknown_department(name: str, known: tuple[str, ...]) -> str:
+    near = difflib.get_close_matches(str(name), known, n=1)
     hint = f"; did you mean {near[0]!r}?" if near else ""
-    return f"unknown department {name!r} (one of {', '.join(DEPARTMENTS)}){hint}"
+    return f"unknown department {name!r} (one of {', '.join(known)}: the installed adapters' departments){hint}"

@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta, timezone
 
-from hub.model import DEPARTMENT_LABELS, SHANGHAI
+from hub.adapter.departments import label
+from hub.model import SHANGHAI
 from hub.model.masking import mask
 
 from . import adjudication
@@ -65,7 +66,7 @@ def build_report(store, settings: dict, department: str, since: datetime | None 
         f["rate"] = f["count"] / pairs if pairs else None
     return mask({
         "department": department,
-        "department_label": DEPARTMENT_LABELS.get(department, department),
+        "department_label": label(department),
         "mode": mode_info(store, settings, department),
         "since": since.isoformat(), "until": (until or now).isoformat(), "generated_at": now.isoformat(),
         "totals": {v: totals.get(v, 0) for v in VERDICT_LABELS} | {"pairs": pairs,

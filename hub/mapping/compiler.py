@@ -58,6 +58,9 @@ class Mapping:
     # conflict (the default: dead-lettered, both versions shown) or supersede (delivered as
     # an update of the version before, which the destination replaces)
     versions: str = "conflict"
+    # The compiled `case_no` field (of envelope:, else of fields:): what the hub reads off a record
+    # it cannot map, so that record's dead letter still holds its case (hub/runtime/hold.py)
+    case_no_field: Callable[[dict], Any] | None = None
 
     @property
     def ref(self) -> str:
@@ -177,6 +180,7 @@ def _compile(doc: dict, where: str, path: Path | None) -> Mapping:
         build=_nest(targets), envelope_fields=envelope_fields, condition=describe_condition(doc.get("when")),
         condition_path=",".join(dict.fromkeys(condition_paths(doc.get("when")))) or None,
         sequence=sequence, versions=versions,
+        case_no_field=envelope_fields.get("case_no") or dict(targets).get(("case_no",)),
     )
 
 

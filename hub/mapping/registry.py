@@ -37,6 +37,24 @@ class MappingSet:
         m = self._by_ref.get(ref or "")
         return m.versions if m is not None else "conflict"
 
+    def case_no_of(self, system: str, record: dict) -> str | None:
+        """The case number of a record that could not be mapped, read the way its system's
+        mappings read it (their `case_no` field), those whose condition holds first. Only a
+        plausible one: a value too long for the store would make the dead letter unrecordable."""
+        if not isinstance(record, dict):
+            return None
+        mappings = self._by_system.get(system, [])
+        for m in sorted(mappings, key=lambda m: not _holds(m, record)):
+            if m.case_no_field is None:
+                continue
+            try:
+                value = m.case_no_field(record)
+            except Exception:   # a record that broke its mapping may break this too: no case, then
+                continue
+            if isinstance(value, str) and 0 < len(value) <= 100:
+                return value
+        return None
+
     def for_system(self, system: str) -> list[Mapping]:
         found = self._by_system.get(system)
         if not found:
@@ -64,6 +82,13 @@ class MappingSet:
                                                     "value": None,
                                                     "reason": f"no mapping accepts this record ({conditions})"}])
         return out
+
+
+def _holds(mapping: Mapping, record: dict) -> bool:
+    try:
+        return bool(mapping.when(record))
+    except Exception:
+        return False
 
 
 __all__ = ["MappingSet", "RecordError"]

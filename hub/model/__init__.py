@@ -2,7 +2,7 @@
 from .applicant import Applicant, ApplicantKind, IdType
 from .application import Application
 from .case import Case, CaseEvent, Certificate, Channel, EventType, Material, EVENT_LABELS
-from .common import SHANGHAI, DEPARTMENT_LABELS, Department, Track
+from .common import SHANGHAI, DEPARTMENT_PATTERN, Department, Track
 from .envelope import Envelope, Source, message_id, routing_key, event_name
 from .service_item import ServiceCategory, ServiceItem, ServiceLevel, CATEGORY_LABELS
 
@@ -18,7 +18,7 @@ MODELS = {
 
 __all__ = [
     "Applicant", "ApplicantKind", "IdType", "Application", "Case", "CaseEvent", "Certificate",
-    "Channel", "EventType", "Material", "EVENT_LABELS", "SHANGHAI", "DEPARTMENT_LABELS",
+    "Channel", "EventType", "Material", "EVENT_LABELS", "SHANGHAI", "DEPARTMENT_PATTERN",
     "Department", "Track", "Envelope", "Source", "message_id", "routing_key", "event_name",
     "ServiceCategory", "ServiceItem", "ServiceLevel", "CATEGORY_LABELS", "MODELS",
 ]

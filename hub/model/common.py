@@ -1,4 +1,4 @@
-"""Types shared by every canonical record: departments, tracks, aware timestamps."""
+"""Types shared by every canonical record: department names, tracks, aware timestamps."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -7,24 +7,16 @@ from enum import StrEnum
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-class Department(StrEnum):
-    ndrc = "ndrc"
-    housing = "housing"
-    commerce = "commerce"
-    land = "land"
-
-
-DEPARTMENT_LABELS = {
-    "ndrc": "发展和改革局 development and reform",
-    "housing": "住房和城乡建设局 housing and construction",
-    "commerce": "市场监督管理局 market regulation",
-    "land": "自然资源局 land resources",
-}
+# A department is named by the adapters that register it (hub/adapter/departments.py), not
+# listed here: a fifth system is a package of its own. The model only keeps the name a safe
+# token, since it travels in routing keys, queue names and file names.
+DEPARTMENT_PATTERN = r"^[a-z][a-z0-9_]{1,31}$"
+Department = Annotated[str, StringConstraints(pattern=DEPARTMENT_PATTERN)]
 
 
 class Track(StrEnum):

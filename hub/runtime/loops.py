@@ -62,6 +62,7 @@ class SourceLoop:
                                    source=self.source, mappings=mappings, publisher=self.publisher, store=store,
                                    page_size=page_size, check=check, mode_of=mode_of,
                                    max_record_bytes=adapter.config.get("max_record_bytes"), change_of=change_of,
+                                   unreadable_attempts=adapter.config.get("unreadable_attempts"),
                                    page_memory=page_memory)
         self.holds_source = False
         self._ticked = time.monotonic()

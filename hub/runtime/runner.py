@@ -11,6 +11,7 @@ import threading
 
 from hub import bus, delivery
 from hub.adapter import registry
+from hub.adapter.settings import SETTINGS_KEYS
 from hub.mapping import MappingSet
 from hub.catalog import CatalogueCheck
 from hub.bus.inventory import management_queues
@@ -25,13 +26,13 @@ from hub.runtime.supervisor import Supervisor
 from hub.runtime.tracks import ModeCache, TrackSink, new_track_overrides
 from hub.runtime.unreadable import PageMemory
 from hub.dualtrack import current_mode, mode_info
-from hub.model import DEPARTMENT_LABELS
+from hub.adapter.departments import names as departments
 from hub.store import Store
 
 log = logging.getLogger("tongban.run")
 
 
-HUB_KEYS = ("enabled", "admin_url", "tracks")
+HUB_KEYS = SETTINGS_KEYS   # the hub's keys under adapters.<name>, never handed to the adapter
 
 
 def enabled_adapters(settings: dict) -> dict[str, dict]:
@@ -58,9 +59,10 @@ def bindings(settings: dict) -> list[bus.Binding]:
     southbound = []
     for name in enabled_adapters(settings):
         if registry.load(name).has_sink:
-            southbound.append(bus.Binding(name, f"{name}.application.*", bus.names.COMMANDS))
+            dept = registry.load(name).department   # applications are routed by department, queued by adapter
+            southbound.append(bus.Binding(name, f"{dept}.application.*", bus.names.COMMANDS))
             if new_track(settings, name):   # write mirror: the new track gets every application too
-                southbound.append(bus.Binding(f"{name}.new", f"{name}.application.*", bus.names.COMMANDS))
+                southbound.append(bus.Binding(f"{name}.new", f"{dept}.application.*", bus.names.COMMANDS))
     return northbound + southbound
 
 
@@ -155,7 +157,7 @@ class Hub:
         # department -> dual-track mode, re-read from the store so cutovers apply without a restart
         # (the platform's own feed is no department: it has one track)
         self.mode_of = ModeCache(lambda dept: current_mode(self.store, settings, dept)
-                                 if dept in DEPARTMENT_LABELS else "off")
+                                 if dept in departments() else "off")
         # Post-mapping validation: the item must be in the synchronised provincial catalogue.
         self.check = CatalogueCheck(self.store, float((settings.get("catalogue") or {}).get("refresh_seconds", 30)))
 

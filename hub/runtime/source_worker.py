@@ -20,7 +20,7 @@ from hub.runtime.outbound import exchange_of, headers_of, log_row
 from hub.runtime.sequence import read_before
 from hub.runtime.takeover import Takeover
 from hub.runtime.tracks import policy
-from hub.runtime.unreadable import PageMemory, PageReader
+from hub.runtime.unreadable import FetchFailure, PageMemory, PageReader
 
 log = logging.getLogger("tongban.source")
 
@@ -78,7 +78,8 @@ class SourceWorker:
         mapped = []
         for rec in page.records:
             if rec.error is not None:
-                self._dead(rec, rec.stage, f"record {rec.key}: {rec.error}", rec.key, failures)
+                stage = rec.stage if isinstance(rec, FetchFailure) else "decode"
+                self._dead(rec, stage, f"record {rec.key}: {rec.error}", rec.key, failures)
                 continue
             size = len(rec.raw.encode("utf-8", "surrogateescape")) if self.max_record_bytes else 0
             if size > (self.max_record_bytes or 0):
@@ -138,9 +139,8 @@ class SourceWorker:
                 versions.save()
             if page.records:
                 self.store.save_checkpoint(self.name, page.cursor)
-            acknowledge = getattr(self.source, "acknowledge", None)
-            if acknowledge is not None:
-                acknowledge(page, failures)
+        if page.records:
+            self.source.acknowledge(page, failures)   # after the commit: never hold the store across a call out
         metrics.source_page(self.department, self.track, len(page.records), published, not page.has_more,
                             self._started)
         return PollResult(len(page.records), published, len(failures), page.has_more)
@@ -156,8 +156,8 @@ class SourceWorker:
 
     def _dead(self, rec, stage: str, reason: str, key: str, failures: dict) -> None:
         # surrogatepass: a lone surrogate in what an adapter read must not crash the dead letter itself
-        payload = rec.payload if rec.payload is not None else rec.raw.encode("utf-8", "surrogatepass")
-        case_no = _case_of(rec.data)
+        payload = rec.payload if isinstance(rec, FetchFailure) else rec.raw.encode("utf-8", "surrogatepass")
+        case_no = self.mappings.case_no_of(self.system, rec.data)
         letter = publish_dead_letter(self.publisher, payload, stage=stage, reason=reason,
                                      department=self.department, record_key=key, case_no=case_no, track=self.track)
         if case_no:
@@ -166,12 +166,3 @@ class SourceWorker:
             self.recorder.record(letter)
         failures[rec.key] = reason
 
-
-def _case_of(data: dict) -> str | None:
-    # Only a plausible case number: a raw value too long for the store would make the
-    # dead letter itself unrecordable.
-    for key in ("applyNo", "case_no", "caseNo", "SPSXSLBM", "SLBH", "WWSLBH"):
-        value = data.get(key) if isinstance(data, dict) else None
-        if isinstance(value, str) and 0 < len(value) <= 100:
-            return value
-    return None

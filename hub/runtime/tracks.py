@@ -10,6 +10,8 @@ import threading
 import time
 from dataclasses import dataclass
 
+from hub.adapter import registry
+
 MODES = ("off", "shadow", "cutover", "retired")
 
 
@@ -48,8 +50,9 @@ def new_track_overrides(settings: dict, name: str) -> dict | None:
 
 
 def twin_departments(settings: dict) -> frozenset[str]:
-    """The departments read on two tracks (adapters are named after their department)."""
-    return frozenset(n for n in (settings.get("adapters") or {}) if new_track_overrides(settings, n))
+    """The departments read on two tracks (an adapter's department, which its name need not be)."""
+    return frozenset(registry.load(n).department for n in (settings.get("adapters") or {})
+                     if new_track_overrides(settings, n))
 
 
 def primary(mode: str) -> str:

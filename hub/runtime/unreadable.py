@@ -3,7 +3,7 @@ where the protocol allows it, held visibly where it does not.
 
 A source raises hub.adapter.PageUnreadable when the system answered but the answer cannot be
 read as a page at all (a body that is not JSON or is cut off, no items list, a malformed SOAP
-envelope): not one record of it can be told apart, so the record guard (adapters/guard.py)
+envelope): not one record of it can be told apart, so the record guard (hub/adapter/guard.py)
 cannot dead-letter just the bad one. The source worker reads its pages through PageReader:
 
 1. Isolate. The same cursor is asked for again with half the page, down to a page of one. The
@@ -46,6 +46,14 @@ LOOKAHEAD = 3          # positions after a poisoned record tried for a readable 
 
 
 @dataclass
+class FetchFailure(RawRecord):
+    """The dead letter of an unreadable page of one, made here, never by an adapter: it is kept
+    at stage fetch with the answer's bytes as received, where an adapter's records are text."""
+    payload: bytes = b""
+    stage: str = "fetch"
+
+
+@dataclass
 class _Trouble:
     cursor: dict | None
     size: int                   # the page size to ask for next at this cursor
@@ -70,7 +78,7 @@ def position(cursor: dict | None) -> str:
 class PageReader:
     def __init__(self, name: str, system: str, source, memory: PageMemory, attempts: int | None = None):
         self.name, self.system, self.source, self.memory = name, system, source, memory
-        self.attempts = max(1, int(attempts or getattr(source, "unreadable_attempts", None) or DEFAULT_ATTEMPTS))
+        self.attempts = max(1, int(attempts or DEFAULT_ATTEMPTS))   # the adapter config's unreadable_attempts
 
     def fetch(self, cursor: dict | None, page_size: int) -> Page:
         trouble = self.memory.trouble
@@ -107,8 +115,8 @@ class PageReader:
         beyond, why_not = self._beyond(exc)
         error = (f"{self.system} answered a page of one record that cannot be read, {trouble.tries} times in a "
                  f"row: {exc.reason}; the answer is kept as received ({len(exc.raw)} bytes)")
-        record = RawRecord(key=f"after {where}", data={}, raw=exc.raw.decode("utf-8", "surrogateescape"),
-                           stage="fetch", payload=exc.raw,
+        record = FetchFailure(key=f"after {where}", data={}, raw=exc.raw.decode("utf-8", "surrogateescape"),
+                              payload=exc.raw,
                            error=error + (f"; stepped past it to {position(beyond)}" if beyond is not None
                                           else f"; the feed is held here until the system serves it readably "
                                                f"({why_not})"))

@@ -25,7 +25,7 @@ from hub.model import Envelope
 from hub.model.masking import mask_text
 from hub.runtime.deadletters import DeadLetterRecorder, to_row
 from hub.runtime.source_worker import SourceWorker
-from hub.runtime.unreadable import PageMemory
+from hub.runtime.unreadable import FetchFailure, PageMemory
 
 EXAMPLES = int(os.environ.get("TONGBAN_BADINPUT_EXAMPLES", "60"))
 # Examples per property: moderate for CI (the folder runs in a few minutes); raise with
@@ -142,7 +142,7 @@ class Pipeline:
                 TALLY["refused"] += 1
             TALLY["cases"] += len(out.records)
             TALLY["dead_lettered"] += len(out.failures)
-            TALLY["fetch"] += sum(r.stage == "fetch" for r in out.records if not out.processed(r))
+            TALLY["fetch"] += sum(isinstance(r, FetchFailure) for r in out.records if not out.processed(r))
             TALLY["processed"] += len(out.records) - len(out.failures)
         return out
 

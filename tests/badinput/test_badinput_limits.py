@@ -11,7 +11,7 @@ import json
 import pytest
 
 from adapters.commerce import CommerceAdapter
-from adapters.guard import DEFAULT_MAX_RECORD_BYTES
+from hub.adapter import DEFAULT_MAX_RECORD_BYTES
 from adapters.housing import HousingAdapter
 from adapters.land import LandAdapter
 from adapters.ndrc import NdrcAdapter

@@ -10,7 +10,7 @@ import random
 
 import pytest
 
-from hub.adapter import Page, RawRecord
+from hub.adapter import Page, RawRecord, Source
 from hub.bus import names
 from hub.mapping import MappingSet
 from hub.runtime.conflicts import CONFLICT, NEW, SAME, UPDATE, diff
@@ -31,7 +31,7 @@ class Publisher:
         pass
 
 
-class ListSource:
+class ListSource(Source):
     def __init__(self):
         self.records: list[dict] = []
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from adapters.guard import page_json
+from hub.adapter import page_json
 from adapters.land.batch import parse
 from hub import exactjson
 from hub.mapping import lossy

@@ -165,11 +165,16 @@ def test_nested_errors_are_named_by_path():
     assert [p["field"] for p in problems] == ["applicant.id_number"]
 
 
-@pytest.mark.parametrize("field, value", [("sequence", 0), ("type", "approved"), ("department", "tax"),
-                                          ("case_no", "")])
+@pytest.mark.parametrize("field, value", [("sequence", 0), ("type", "approved"), ("department", "Tax Bureau"),
+                                          ("department", "x" * 40), ("department", "tax.case"), ("case_no", "")])
 def test_out_of_domain_values_are_refused(field, value):
     problems = problems_of(lambda: event(**{field: value}))
     assert [p["field"] for p in problems] == [field]
+
+
+def test_a_department_no_one_listed_is_a_department():
+    # departments come from the installed adapters (hub/adapter/departments.py), not an enum
+    assert event(department="socialsec").department == "socialsec"
 
 
 def test_unknown_fields_are_refused():

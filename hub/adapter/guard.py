@@ -6,8 +6,7 @@ of the page flows.
 Pages are decoded with errors="surrogateescape": bytes that are not valid in the encoding
 the page declares (GB18030 text in a feed that says UTF-8) survive as lone surrogates
 instead of turning silently into U+FFFD, and the record holding them is refused here,
-naming the field and the bytes. (Used by commerce, platform and ndrc; a candidate for
-hub/adapter/ if more adapters want it.)
+naming the field and the bytes. Part of the adapter SDK: import it from hub.adapter.
 
 JSON is read by hub.exactjson: numbers with a fraction are Decimal (exact, scale kept), and a
 record holding a duplicate key is refused here naming the key and where it stands; the rest of
@@ -18,9 +17,9 @@ import codecs
 from typing import Any
 
 from hub import exactjson
-from hub.adapter import RawRecord
+from .base import RawRecord
 
-DEFAULT_MAX_RECORD_BYTES = 65536   # ~30 times a large record; keeps keys and case numbers
+DEFAULT_MAX_RECORD_BYTES = 65536   # the hub's max_record_bytes default (hub/adapter/spec.py); ~30 times a large record; keeps keys and case numbers
 #                                    (which travel in AMQP headers) far below the broker's frame_max
 MAX_KEY_CHARS = 200
 _GB = {"gbk", "gb2312", "cp936", "gb18030", "x-gbk", "euc-cn"}

@@ -1,0 +1,86 @@
+"""`tongban adapters new NAME --style rest`: a complete adapter as its own installable package.
+
+What it writes is the shape an integrator should keep (source, sink, spec, a mapping with a code
+table, a sample pair, a simulator, tests that pass at once); places that need a decision of theirs
+say DECIDE. The sample's expected output is made by mapping the simulator's first record, so the
+pair is right by construction and becomes a regression test as the mapping is edited."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+from pathlib import Path
+from string import Template
+
+from hub.model.common import DEPARTMENT_PATTERN
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+STYLES = ("rest", "soap", "db", "file")
+WRITTEN = ("rest",)    # the styles with templates so far
+_NAME = re.compile(DEPARTMENT_PATTERN)
+
+
+class ScaffoldError(ValueError):
+    pass
+
+
+def _files(style: str, package: str, dept: str, name: str) -> dict[str, str]:
+    """template -> path in the package"""
+    return {"pyproject.toml.tmpl": "pyproject.toml",
+            "__init__.py.tmpl": f"{package}/__init__.py",
+            "source.py.tmpl": f"{package}/source.py",
+            "sink.py.tmpl": f"{package}/sink.py",
+            "sim.py.tmpl": f"{package}/sim.py",
+            "case_event.yaml.tmpl": f"{package}/mappings/{dept}/case_event.yaml",
+            "test_adapter.py.tmpl": f"tests/test_{name}.py"}
+
+
+def new(name: str, style: str, directory: str | Path | None = None, *, department: str | None = None,
+        label_zh: str = "", label_en: str = "", port: int = 18100) -> Path:
+    """Write the package; returns its folder. Refuses a bad name, an unwritten style, a folder in use."""
+    if not _NAME.match(name):
+        raise ScaffoldError(f"adapter name {name!r} must be a lower-case identifier (a-z, 0-9, _; 2-32 characters, "
+                            f"starting with a letter), e.g. socialsec")
+    dept = department or name
+    if not _NAME.match(dept):
+        raise ScaffoldError(f"department {dept!r} must be a lower-case identifier, e.g. socialsec")
+    if style not in STYLES:
+        raise ScaffoldError(f"style {style!r} is not one of {', '.join(STYLES)}")
+    if style not in WRITTEN:
+        raise ScaffoldError(f"style {style!r} has no templates yet (written: {', '.join(WRITTEN)}); "
+                            f"start from rest, or from adapters/{ {'soap': 'ndrc', 'db': 'housing', 'file': 'land'}[style]}/")
+    root = Path(directory or f"tongban-{name}")
+    if root.exists() and any(root.iterdir()):
+        raise ScaffoldError(f"{root}: the folder exists and is not empty; choose another with --package")
+    package = f"tongban_{name}"
+    cls_base = "".join(p.capitalize() for p in name.split("_"))
+    values = {"name": name, "dept": dept, "package": package, "cls": f"{cls_base}Adapter", "cls_base": cls_base,
+              "system": f"{dept}-system", "label_zh": label_zh or dept, "label_en": label_en or dept,
+              "port": str(port), "key_field": "eventId", "prefix": dept[:4].upper()}
+    for template, target in _files(style, package, dept, name).items():
+        text = Template((TEMPLATES / style / template).read_text(encoding="utf-8")).substitute(values)
+        path = root / target
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    _sample(root, package, dept, values["system"])
+    return root
+
+
+def _sample(root: Path, package: str, dept: str, system: str) -> None:
+    from hub.mapping import MappingSet
+    from hub.mapping.compiler import load_file
+    from hub.mapping.samples import canonical_output
+    spec = importlib.util.spec_from_file_location(f"_{package}_sim", root / package / "sim.py")
+    sim = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sim)
+    record = sim.records(1)[0]
+    mapping = root / package / "mappings" / dept / "case_event.yaml"
+    expected = canonical_output(MappingSet([load_file(mapping)]), system, record)
+    if not isinstance(expected, list):   # the templates and the simulator disagree: a bug here, not theirs
+        raise ScaffoldError(f"the scaffold's own sample does not map: {expected}")
+    samples = mapping.parent / "samples"
+    samples.mkdir(exist_ok=True)
+    (samples / "accepted.input.json").write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n",
+                                                 encoding="utf-8")
+    (samples / "accepted.expected.json").write_text(json.dumps(expected, ensure_ascii=False, indent=2) + "\n",
+                                                    encoding="utf-8")

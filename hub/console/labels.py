@@ -1,7 +1,7 @@
 """The console's words: Chinese with the English beside it, as DESIGN.md names things."""
 from __future__ import annotations
 
-from hub.model import DEPARTMENT_LABELS
+from hub.adapter.departments import departments
 
 PAGES = [  # (path, label, permission to see the link)
     ("/", "总览 Overview", "read"),
@@ -43,7 +43,8 @@ def department(name: str | None) -> str:
     if not name:
         return "-"
     base, _, track = name.partition(".")
-    label = DEPARTMENT_LABELS.get(base) or OTHER_SOURCES.get(base)
+    info = departments().get(base)
+    label = (info.label if info else None) or OTHER_SOURCES.get(base)
     text = label or base   # the model's labels carry the English already
     return text + (f" ({TRACKS.get(track, track)})" if track else "")
 

@@ -9,7 +9,8 @@ from datetime import datetime, timedelta, timezone
 
 from starlette.responses import HTMLResponse
 
-from hub.dualtrack.config import DEPARTMENTS, PRIMARY
+from hub.adapter.departments import names as departments
+from hub.dualtrack.config import PRIMARY
 from hub.dualtrack.modes import NotReady, cutover, mode_info, rollback
 from hub.dualtrack.readiness import readiness
 from hub.dualtrack.report import build_report
@@ -54,7 +55,7 @@ def department_view(ctx, dept: str, now: datetime) -> dict:
 def dualtrack(request, user, form, result: dict | None = None, error: str | None = None, refused=None):
     ctx = console_of(request)
     now = datetime.now(timezone.utc)
-    depts = [department_view(ctx, d, now) for d in DEPARTMENTS]
+    depts = [department_view(ctx, d, now) for d in departments()]
     return ctx.render(request, user, "dualtrack.html", status=409 if refused else (400 if error else 200),
                       depts=depts, result=result, error=error, refused=refused)
 
@@ -62,7 +63,7 @@ def dualtrack(request, user, form, result: dict | None = None, error: str | None
 def report(request, user, form):
     ctx = console_of(request)
     dept = request.path_params["dept"]
-    if dept not in DEPARTMENTS:
+    if dept not in departments():
         return HTMLResponse("unknown department", status_code=404)
     return HTMLResponse(render_html(build_report(ctx.store, ctx.settings, dept)))
 
@@ -72,7 +73,7 @@ def switch(request, user, form):
     ctx = console_of(request)
     dept, action = request.path_params["dept"], request.path_params["action"]
     try:
-        if dept not in DEPARTMENTS or action not in ("cutover", "rollback"):
+        if dept not in departments() or action not in ("cutover", "rollback"):
             raise ValueError(f"unknown department or action {dept}/{action}")
         reason = reason_of(form)
         do = cutover if action == "cutover" else rollback

@@ -23,6 +23,7 @@ from . import names
 JSON = "application/json; charset=utf-8"   # the content type of every envelope, receipt and fence
 APP_ID = "tongban-hub"
 _TYPES: dict[str, str] = {}
+SAME = object()   # correlation_id: the message's own id (the default)
 
 
 def message_type(kind: str | None) -> str | None:
@@ -77,10 +78,10 @@ class ConfirmingPublisher:
 
     def publish(self, body: bytes, exchange: str, routing_key: str, *, message_id: str | None = None,
                 headers: dict | None = None, content_type: str = JSON, type: str | None = None,
-                correlation_id: str | None = None) -> None:
+                correlation_id=SAME) -> None:
         """type: by default the type of the message's kind (its x-tongban-kind header);
         correlation_id: by default its own message id (an original is about itself; a retry
-        copy keeps the id, so it links to its original as well). None values are left out."""
+        copy keeps the id, so it links to its original as well); None: none. None values are left out."""
         if self.in_flight >= self.max_in_flight:
             self._wait(lambda: self.in_flight < self.max_in_flight // 2, timeout=30)
         headers = headers or {}
@@ -88,7 +89,7 @@ class ConfirmingPublisher:
             body, content_type=content_type, headers=headers,
             properties={"delivery_mode": 2, "message_id": message_id, "timestamp": int(time.time()),
                         "type": type or message_type(headers.get(names.H_KIND)), "app_id": self.app_id,
-                        "correlation_id": correlation_id or message_id},
+                        "correlation_id": message_id if correlation_id is SAME else correlation_id},
         )
         self.channel.basic_publish(msg, exchange=exchange, routing_key=routing_key)
         self._next_tag += 1

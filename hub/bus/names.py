@@ -1,4 +1,5 @@
 """Every exchange and queue name in one place, so the console, the CLI and the topology agree."""
+SCHEMA_VERSION = 1                 # of the messages on the wire (hub.model.envelope.SCHEMA_VERSION: the same)
 EVENTS = "tongban.events"          # topic: <dept>.<kind>.<event>, canonical northbound messages
 COMMANDS = "tongban.commands"      # topic: <dept>.application.submitted, southbound
 COMPARE = "tongban.compare"        # fanout: both tracks' canonical messages in the dual-track modes
@@ -84,6 +85,7 @@ H_TRACK = "x-tongban-track"
 H_SEQUENCE = "x-tongban-sequence"
 H_KIND = "x-tongban-kind"
 H_REPLAYED_FROM = "x-tongban-replayed-from"   # the dead letter a replayed message came from
+H_MESSAGE_ID = "x-tongban-message-id"         # a dead letter's: the id of the message it holds (if any)
 # Matched by headers exchanges, which ignore every header whose name starts with "x-": so
 # these two have no "x-" prefix.
 H_SLOT = "tongban-slot"                       # the case's partition slot (hub/routing/partitions.py)

@@ -49,8 +49,46 @@ def status(args) -> int:
 
 def schema_export(args) -> int:
     from hub.model.schema_export import export
-    paths = [str(p) for p in export(args.directory)]
+    from hub.ops.contract import wire_schemas
+    paths = [str(p) for p in export(args.directory, wire_schemas())]
     print(json.dumps({"written": paths}, ensure_ascii=False) if args.json else "\n".join(paths))
+    return 0
+
+
+def schema_diff(args) -> int:
+    """Exit 1 on a breaking change without a version bump (hub/model/schema_diff.py)."""
+    from hub.model.schema_diff import diff_paths
+    report = diff_paths(args.old, args.new)
+    for line in report.bumped:
+        print(f"version bumped: {line}")
+    for line in report.allowed:
+        print(f"breaking, allowed by the bump: {line}")
+    for line in report.breaking:
+        print(f"BREAKING: {line}")
+    print("compatible" if report.ok else f"{len(report.breaking)} breaking change(s) without a version bump")
+    return 0 if report.ok else 1
+
+
+def schema_asyncapi(args) -> int:
+    """Write docs/asyncapi.yaml and schemas/current/ (or, with --check, say whether they are up to date)."""
+    from pathlib import Path
+    from hub.ops import contract
+    from hub.model.schema_export import dumps
+    if args.check:
+        stale = []
+        if contract.ASYNCAPI_FILE.read_text(encoding="utf-8") != contract.render(contract.asyncapi()):
+            stale.append(str(contract.ASYNCAPI_FILE))
+        for name, schema in contract.all_schemas().items():
+            path = contract.SCHEMA_DIR / f"{name}.schema.json"
+            if not path.exists() or path.read_text(encoding="utf-8") != dumps(schema):
+                stale.append(str(path))
+        for path in stale:
+            print(f"out of date: {path}")
+        print("up to date" if not stale else "run `tongban schema asyncapi` and commit the result")
+        return 1 if stale else 0
+    out = Path(args.output) if args.output else contract.ASYNCAPI_FILE
+    for path in contract.write(out):
+        print(path)
     return 0
 
 
@@ -147,6 +185,15 @@ def register(sub) -> None:
     ex = scs.add_parser("export", help="write the JSON Schema of each canonical model")
     ex.add_argument("directory")
     ex.set_defaults(func=schema_export)
+    df = scs.add_parser("diff", help="compare two schema directories (or files); exit 1 on a breaking change "
+                                     "without a version bump")
+    df.add_argument("old")
+    df.add_argument("new")
+    df.set_defaults(func=schema_diff)
+    aa = scs.add_parser("asyncapi", help="write docs/asyncapi.yaml and schemas/current/ from the code")
+    aa.add_argument("--output", help="where the AsyncAPI document goes (default docs/asyncapi.yaml)")
+    aa.add_argument("--check", action="store_true", help="only check the checked-in files are up to date")
+    aa.set_defaults(func=schema_asyncapi)
     m = sub.add_parser("mapping", help="mapping files")
     ms = m.add_subparsers(dest="action", required=True)
     t = ms.add_parser("test", help="run every sample pair under mappings/<dept>/samples/")

@@ -6,7 +6,14 @@ publish (confirmed) before it acks or advances; the recorder is idempotent on th
 dead-letter id, so a redelivered dead letter is stored once. The one stage that cannot
 wait for the queue (a source, for a record of a case: hub/runtime/source_worker.py) hands
 the dead letter it published to the recorder at once; the queue's copy is then stored
-already."""
+already.
+
+On the wire (docs/wire.md) a dead letter's AMQP message_id is its own deterministic
+dead-letter id (also in x-tongban-dead-letter-id); the id of the message it holds, when
+it holds one, is its correlation_id and x-tongban-message-id; its content_type is the
+payload's true type (a SOAP answer is XML, a CSV file CSV, undecodable bytes
+application/octet-stream); header times are ISO 8601 in Asia/Shanghai (+08:00), as in
+the envelopes."""
 from __future__ import annotations
 
 import hashlib
@@ -18,6 +25,7 @@ from datetime import datetime, timezone
 
 from hub import bus
 from hub.bus import ConfirmingPublisher, Delivery, names
+from hub.model.common import SHANGHAI
 from hub.model.masking import mask_text
 from hub.observability import metrics
 from hub.observability.storm import STORM
@@ -26,8 +34,38 @@ from hub.store.dead_letters import STAGES
 log = logging.getLogger("tongban.deadletters")
 
 
+DEAD_LETTER_TYPE = f"tongban.dead_letter.v{names.SCHEMA_VERSION}"
+JSON, XML, HTML = "application/json; charset=utf-8", "application/xml; charset=utf-8", "text/html; charset=utf-8"
+CSV, TEXT, BYTES = "text/csv; charset=utf-8", "text/plain; charset=utf-8", "application/octet-stream"
+
+
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat()
+    return datetime.now(SHANGHAI).isoformat()
+
+
+def payload_type(payload: bytes) -> str:
+    """The true media type of a dead letter's payload, for its content_type. Dead letters
+    are few, so looking at the bytes costs nothing that matters."""
+    try:
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError:
+        return BYTES     # GB18030 as the legacy system sent it, or worse: bytes, not text
+    head = text.lstrip("\ufeff \t\r\n")
+    if head.startswith("<"):
+        low = head[:200].lower()
+        return HTML if low.startswith("<!doctype html") or low.startswith("<html") else XML
+    if head[:1] in ("{", "[", '"') or head[:4] in ("true", "fals", "null") or head[:1].isdigit() or \
+            head[:1] == "-":
+        try:
+            json.loads(text)
+            return JSON
+        except ValueError:
+            pass
+    lines = [line for line in head.splitlines() if line.strip()]
+    if len(lines) >= 2 and lines[0].count(",") >= 1 and all(line.count(",") == lines[0].count(",")
+                                                             for line in lines[:20]):
+        return CSV
+    return TEXT
 
 
 @dataclass(frozen=True)
@@ -47,8 +85,9 @@ def publish_dead_letter(publisher: ConfirmingPublisher, payload: bytes, *, stage
                         department: str, destination: str | None = None, record_key: str | None = None,
                         case_no: str | None = None, message_id: str | None = None, attempts: int = 1,
                         prior: dict | None = None, routing_key: str | None = None,
-                        track: str | None = None) -> DeadLetter:
-    """Publish (not yet confirmed: the caller flushes) and return what was published."""
+                        track: str | None = None, content_type: str | None = None) -> DeadLetter:
+    """Publish (not yet confirmed: the caller flushes) and return what was published.
+    content_type: the payload's, when the caller knows it; otherwise it is looked at."""
     prior = prior or {}
     dl_id = _dead_letter_id(payload, stage, department, destination, record_key, message_id, attempts, prior)
     now = _now()
@@ -62,11 +101,14 @@ def publish_dead_letter(publisher: ConfirmingPublisher, payload: bytes, *, stage
         names.H_LAST_FAILED: now,
     }
     for key, value in ((names.H_DESTINATION, destination), (names.H_RECORD_KEY, record_key),
-                       (names.H_CASE_NO, case_no), (names.H_ROUTING_KEY, routing_key), (names.H_TRACK, track)):
+                       (names.H_CASE_NO, case_no), (names.H_ROUTING_KEY, routing_key), (names.H_TRACK, track),
+                       (names.H_MESSAGE_ID, message_id)):
         if value is not None:
             headers[key] = value
     letter = DeadLetter(payload, headers, f"{stage}.{department}", message_id)
-    publisher.publish(letter.body, names.DLX, letter.routing_key, message_id=message_id, headers=headers)
+    publisher.publish(letter.body, names.DLX, letter.routing_key, message_id=dl_id, headers=headers,
+                      content_type=content_type or payload_type(payload), type=DEAD_LETTER_TYPE,
+                      correlation_id=message_id)
     metrics.dead_letter(department, destination, stage)
     STORM.note(stage, department, destination, headers[names.H_REASON], record_key or message_id)   # summarised
     return letter
@@ -107,7 +149,10 @@ def to_row(d: Delivery | DeadLetter, queue: str) -> dict:
         stage, reason = "route", f"no route matches routing key {d.routing_key!r}"
         destination = None
     elif names.H_DEAD_LETTER_ID in h:
-        return _row(h[names.H_DEAD_LETTER_ID], d.message_id, h, h.get(names.H_STAGE, "deliver"),
+        dl_id = h[names.H_DEAD_LETTER_ID]
+        # the message it holds: x-tongban-message-id; a dead letter of before this header had it as message_id
+        held = h.get(names.H_MESSAGE_ID) or (d.message_id if d.message_id != dl_id else None)
+        return _row(dl_id, held, h, h.get(names.H_STAGE, "deliver"),
                     h.get(names.H_REASON, ""), h.get(names.H_DEPARTMENT, "unknown"), h.get(names.H_DESTINATION),
                     payload)
     else:

@@ -14,16 +14,24 @@ def exchange_of(env: Envelope) -> str:
 
 
 def headers_of(env: Envelope, department: str, track: str, sequence_mode: str = "none") -> dict:
-    """sequence_mode: the mapping's (MappingSet.sequence_mode), for the delivery's order check."""
-    return {
+    """sequence_mode: the mapping's (MappingSet.sequence_mode), for the delivery's order check.
+
+    The headers say what the body says (docs/wire.md): x-tongban-case-no and
+    x-tongban-sequence are there exactly when the envelope's case_no and sequence are not
+    null (an application has neither: the platform's application_no is its reference)."""
+    headers = {
         names.H_DEPARTMENT: department, names.H_KIND: env.kind,
-        names.H_CASE_NO: env.case_no or "", names.H_SEQUENCE: env.sequence or 0,
         names.H_TRACK: track, names.H_RECORD_KEY: env.record_key,
         names.H_SLOT: str(slot_of(partition_key(env.case_no, str(env.message_id)))),
         names.H_SEQ_MODE: sequence_mode if env.sequence is not None else "none",
         # read by the delivery for the source-to-destination latency, without parsing the body
         names.H_PRODUCED: round(env.produced_at.timestamp(), 3),
     }
+    if env.case_no is not None:
+        headers[names.H_CASE_NO] = env.case_no
+    if env.sequence is not None:
+        headers[names.H_SEQUENCE] = env.sequence
+    return headers
 
 
 def log_row(env: Envelope, department: str, system: str, track: str) -> dict:

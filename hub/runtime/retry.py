@@ -8,10 +8,11 @@ A restarted or different worker reads the count from the copy it receives."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 
 from hub.bus import names
 from hub.bus.topology import DEFAULT_RETRY_DELAYS_MS
+from hub.model.common import SHANGHAI
 from hub.model.masking import mask_text
 from hub.routing.partitions import partition_key, slot_of
 
@@ -72,7 +73,8 @@ def attempts_of(headers: dict) -> int:
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat()
+    """Header times: ISO 8601 in Asia/Shanghai (+08:00), as the envelopes' (docs/wire.md)."""
+    return datetime.now(SHANGHAI).isoformat()
 
 
 def slotted(headers: dict, message_id: str) -> dict:

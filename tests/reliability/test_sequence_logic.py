@@ -137,7 +137,8 @@ def test_a_step_that_never_comes_gives_up_at_stage_sequence_and_the_late_one_sti
     deliver(w, store, [("C1", 1), ("C1", 3), ("C1", 4)])
     w._ticked = 0
     w.tick()
-    dead = [h for rk, mid, h in pub.sent if mid == "C1-3"]
+    # a dead letter's message_id is its own id; the message it holds is x-tongban-message-id (docs/wire.md)
+    dead = [h for rk, mid, h in pub.sent if h.get(names.H_MESSAGE_ID, mid) == "C1-3"]
     assert dead and dead[0][names.H_STAGE] == "sequence"
     assert "step 2 of case C1 did not arrive within 0 s (step 3 came first)" in dead[0][names.H_REASON]
     hold = store.holds("platform", ["C1"])["C1"]
@@ -181,7 +182,8 @@ def test_ordered_mode_waits_for_nothing_and_refuses_a_step_after_a_later_one(sto
         w.handle([msg("C1", seq, mode="ordered")])
     assert dest.got == [("C1", 1), ("C1", 3)]
     refused = pub.sent[-1]
-    assert refused[1] == "C1-2" and refused[2][names.H_STAGE] == "sequence"
+    assert refused[2][names.H_MESSAGE_ID] == "C1-2" and refused[2][names.H_STAGE] == "sequence"
+    assert refused[1] == refused[2][names.H_DEAD_LETTER_ID]
     assert "step 2 of case C1 arrived after step 3 was delivered" in refused[2][names.H_REASON]
 
 

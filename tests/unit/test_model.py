@@ -277,7 +277,7 @@ def test_message_id_parts_cannot_run_into_each_other():
 def test_schema_export_writes_one_valid_schema_per_model(tmp_path):
     from hub.model.schema_export import export
     written = export(tmp_path / "schemas")
-    assert sorted(p.name for p in written) == sorted(f"{name}.schema.json" for name in MODELS)
+    assert sorted(p.name for p in written) == sorted(f"{name}.schema.json" for name in [*MODELS, "receipt"])
     for path in written:
         schema = json.loads(path.read_text(encoding="utf-8"))
         assert schema["type"] == "object" and schema["properties"], path.name
@@ -286,7 +286,10 @@ def test_schema_export_writes_one_valid_schema_per_model(tmp_path):
     assert case_event["properties"]["occurred_at"]["format"] == "date-time"
     assert case_event["additionalProperties"] is False
     env = json.loads((tmp_path / "schemas" / "envelope.schema.json").read_text(encoding="utf-8"))
-    assert env["properties"]["payload"]["discriminator"]["propertyName"] == "kind"
+    # standard JSON Schema: one variant per kind told by its const kind, no pydantic discriminator (issue 15)
+    assert "discriminator" not in json.dumps(env)
+    variants = [env["$defs"][v["$ref"].rsplit("/", 1)[-1]] for v in env["oneOf"]]
+    assert sorted(v["properties"]["kind"]["const"] for v in variants) == sorted(env["properties"]["kind"]["enum"])
 
 
 def test_schema_export_keeps_chinese_readable(tmp_path):

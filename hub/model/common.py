@@ -12,6 +12,11 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
+def header_time(when: datetime) -> str:
+    """A time as every AMQP header carries it (docs/wire.md): ISO 8601 at +08:00."""
+    return when.astimezone(SHANGHAI).isoformat()
+
+
 # A department is named by the adapters that register it (hub/adapter/departments.py), not
 # listed here: a fifth system is a package of its own. The model only keeps the name a safe
 # token, since it travels in routing keys, queue names and file names.

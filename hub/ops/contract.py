@@ -15,6 +15,7 @@ import yaml
 
 from hub.bus import names
 from hub.bus.publisher import APP_ID, JSON, message_type
+from hub.model.common import DEPARTMENT_PATTERN
 from hub.model.schema_export import BASE, DRAFT, KINDS, SCHEMA_VERSION, schema_id, schemas
 from hub.runtime.deadletters import BYTES, CSV, DEAD_LETTER_TYPE, HTML, TEXT, XML
 from hub.store.dead_letters import STAGES
@@ -32,7 +33,6 @@ _TIME = {"type": "string", "format": "date-time", "pattern": TIME_PATTERN,
          "description": "ISO 8601 in Asia/Shanghai (+08:00)"}
 _TEXT = {"type": "string", "minLength": 1}
 _COUNT = {"type": "integer", "minimum": 0}
-DEPARTMENTS = ["ndrc", "housing", "commerce", "land"]
 
 # Headers every hub header may carry on a retry or a replay, beside the envelope's own
 _RETRY = {
@@ -50,7 +50,8 @@ def _schema(name: str, title: str, description: str, body: dict) -> dict:
 
 def envelope_headers_schema() -> dict:
     props = {
-        names.H_DEPARTMENT: {"enum": DEPARTMENTS + ["platform"], "description": "who made it (a department)"},
+        names.H_DEPARTMENT: {"type": "string", "pattern": DEPARTMENT_PATTERN,
+                             "description": "who made it: a department (any installed adapter's), or platform"},
         names.H_KIND: {"enum": list(KINDS), "description": "the envelope's kind"},
         names.H_TRACK: {"enum": ["old", "new"], "description": "the dual-track side it was read from"},
         names.H_RECORD_KEY: {"type": "string", "description": "the source record's key (lineage)"},
@@ -64,6 +65,8 @@ def envelope_headers_schema() -> dict:
         names.H_SUPERSEDES: dict(UUID, description="an update: the message id of the version it replaces"),
         names.H_READ_THROUGH: dict(_COUNT, description="the source had read steps 1..n of the case before"),
         names.H_READ_MAX: dict(_COUNT, description="and none higher than this"),
+        names.H_PRODUCED: dict(_TIME, description="when the envelope was made (its produced_at): where the "
+                               "source-to-destination latency starts, read without parsing the body"),
         **_RETRY,
     }
     return _schema("headers", "Envelope headers",

@@ -25,7 +25,7 @@ from datetime import datetime, timezone
 
 from hub import bus
 from hub.bus import ConfirmingPublisher, Delivery, names
-from hub.model.common import SHANGHAI
+from hub.model.common import SHANGHAI, header_time
 from hub.model.masking import mask_text
 from hub.observability import metrics
 from hub.observability.storm import STORM
@@ -40,7 +40,7 @@ CSV, TEXT, BYTES = "text/csv; charset=utf-8", "text/plain; charset=utf-8", "appl
 
 
 def _now() -> str:
-    return datetime.now(SHANGHAI).isoformat()
+    return header_time(datetime.now(SHANGHAI))
 
 
 def payload_type(payload: bytes) -> str:

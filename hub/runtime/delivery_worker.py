@@ -47,6 +47,14 @@ GAVE_UP = "sequence: "   # the reason of a hold whose early step gave up waiting
 __all__ = ["BreakerOpen", "DeliveryWorker", "meta_of"]
 
 
+def _unix(header) -> float | None:
+    """x-tongban-produced (ISO 8601, +08:00, as every header time) as POSIX seconds."""
+    try:
+        return datetime.fromisoformat(header).timestamp() if header else None
+    except (TypeError, ValueError):
+        return None      # a header from an older hub or another publisher: no latency sample
+
+
 class BreakerOpen(Exception):
     """The destination's breaker is open: stop consuming; the batch's unsettled rest goes back."""
 
@@ -338,8 +346,7 @@ class DeliveryWorker:
             return False
         self.breaker.success()
         produced = item.headers.get(names.H_PRODUCED)
-        metrics.delivered_one(self.destination.name, time.perf_counter() - began,
-                              float(produced) if produced else None)
+        metrics.delivered_one(self.destination.name, time.perf_counter() - began, _unix(produced))
         b.record(item, outcome)
         return True
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from hub.bus import names
 from hub.model import Envelope
+from hub.model.common import header_time
 from hub.routing.partitions import partition_key, slot_of
 
 
@@ -25,7 +26,7 @@ def headers_of(env: Envelope, department: str, track: str, sequence_mode: str = 
         names.H_SLOT: str(slot_of(partition_key(env.case_no, str(env.message_id)))),
         names.H_SEQ_MODE: sequence_mode if env.sequence is not None else "none",
         # read by the delivery for the source-to-destination latency, without parsing the body
-        names.H_PRODUCED: round(env.produced_at.timestamp(), 3),
+        names.H_PRODUCED: header_time(env.produced_at),
     }
     if env.case_no is not None:
         headers[names.H_CASE_NO] = env.case_no

@@ -110,7 +110,7 @@ def _workers_line(store) -> str:
 
 
 def run_demo(cases: int, bad: int, timeout: float, settings: dict, out=None, applications: int = 20,
-             dualtrack: bool = False, workers: int = 1) -> dict:
+             dualtrack: bool = False, workers: int = 1, console: bool = False) -> dict:
     from hub.observability.storm import STORM
     from sims.cluster import start_all
     out = out or sys.stderr      # looked up now: the CLI masks sys.stderr after this module is imported
@@ -121,7 +121,7 @@ def run_demo(cases: int, bad: int, timeout: float, settings: dict, out=None, app
     started = time.monotonic()
     db_url = demo_deploy.store_url(workers, settings.get("db_url"))
     cluster = start_all(host="127.0.0.1", ports=0)
-    hub = None
+    hub = console_thread = None
     try:
         settings = with_endpoints(dict(settings, db_url=db_url), cluster.endpoints)
         compared = dualtrack_setup(settings, cluster.urls) if dualtrack else []
@@ -136,6 +136,9 @@ def run_demo(cases: int, bad: int, timeout: float, settings: dict, out=None, app
         else:
             hub = demo_deploy.WorkerProcesses(settings, workers)   # `tongban run` serves its own
         print(f"store: {db_url.split('?')[0].split('@')[-1]}; hub: {workers} worker process(es)", file=out, flush=True)
+        if console:
+            from hub.cli import demo_console
+            console_thread = demo_console.start(settings, store, out)
         report = None
         with live.live() as display:
             while time.monotonic() - started < timeout:
@@ -157,13 +160,27 @@ def run_demo(cases: int, bad: int, timeout: float, settings: dict, out=None, app
         report["workers"] = workers
         STORM.flush()            # the dead letters' summary before the demo's, not after it
         print(demo_deploy.how_to_open(db_url, settings_in.get("db_url")), file=out, flush=True)
+        if console_thread is not None:
+            _stay_up(out)
         return report
     finally:
+        if console_thread is not None:
+            console_thread.stop()
         if hub is not None:
             hub.shutdown()
         if metrics_server is not None:
             metrics_server.shutdown()
         cluster.stop()
+
+
+def _stay_up(out) -> None:
+    """With the console: keep the simulators, the hub and the console up to be looked at."""
+    print("the demo is done; the hub and the console stay up until Ctrl-C", file=out, flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
 
 
 def serve_metrics(settings: dict, store):
@@ -175,7 +192,7 @@ def serve_metrics(settings: dict, store):
 def demo(args) -> int:
     settings = load_settings(args.config)
     report = run_demo(args.cases, args.bad, args.timeout, settings, applications=args.applications,
-                      dualtrack=args.dualtrack, workers=args.workers)
+                      dualtrack=args.dualtrack, workers=args.workers, console=args.console)
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
     else:
@@ -195,5 +212,8 @@ def register(sub) -> None:
                    help="run the departments that have a new copy in shadow mode, two of them drifting")
     d.add_argument("--workers", type=int, default=1,
                    help="hub worker processes (`tongban run --workers N`); more than one uses PostgreSQL if it answers")
+    d.add_argument("--console", action="store_true",
+                   help="serve the web console on the demo's store (config console.host/port) and stay up "
+                        "after the demo until Ctrl-C; prints a one-time password for user demo")
     d.add_argument("--json", action="store_true")
     d.set_defaults(func=demo)

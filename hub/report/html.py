@@ -17,7 +17,7 @@ def change(v: float | None) -> str:
 
 def bar_chart(lines: list[dict], target: float | None, *, width: int = 560, bar_h: int = 22) -> str:
     """Horizontal bars, one per line (rate 0-100 %), a dashed line at the target."""
-    pad_l, pad_r, pad_t = 150, 70, 10
+    pad_l, pad_r, pad_t = 170, 70, 16
     h = pad_t * 2 + bar_h * max(1, len(lines)) + 18
     inner = width - pad_l - pad_r
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{h}" viewBox="0 0 {width} {h}" '
@@ -27,7 +27,7 @@ def bar_chart(lines: list[dict], target: float | None, *, width: int = 560, bar_
         rate = ln["rate"] or 0.0
         ok = ln.get("meets_target")
         colour = "#16a34a" if ok else "#dc2626" if ok is False else "#9ca3af"
-        out.append(f'<text x="{pad_l - 6}" y="{y + bar_h * 0.65}" text-anchor="end">{escape(str(ln["label"]))}</text>'
+        out.append(f'<text x="{pad_l - 6}" y="{y + bar_h * 0.65}" text-anchor="end">{escape(str(ln["label"]).split(" ")[0][:12])}</text>'
                    f'<rect x="{pad_l}" y="{y + 3}" width="{round(inner * min(rate, 1.0), 1)}" height="{bar_h - 6}" '
                    f'fill="{colour}"/>'
                    f'<text x="{pad_l + inner * min(rate, 1.0) + 4:.1f}" y="{y + bar_h * 0.65}">{pct(ln["rate"])}</text>')

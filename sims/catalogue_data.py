@@ -32,6 +32,25 @@ _ITEMS = [
 ]
 
 
+# For the monthly supervision report: which items are served in the integrated hall
+# (进驻大厅), which the city government let stay out (本级政府批准, excluded from the 100 %
+# targets), and each item's materials (申请材料). Invented, like the codes; the field names
+# (inHall, approvalException, materialList) too: no public catalogue schema was found.
+_NOT_IN_HALL = {"000115003000", "000116003000"}
+_APPROVAL_EXCEPTION = {"000116003000"}
+_MATERIALS = {
+    "ndrc": ["项目申请报告", "项目单位营业执照", "规划选址意见", "用地预审意见", "节能审查意见"],
+    "housing": ["施工许可申请表", "建设用地规划许可证", "建设工程规划许可证", "施工合同", "监理合同", "资金证明"],
+    "commerce": ["登记申请书", "公司章程", "股东身份证明", "住所使用证明", "法定代表人任职文件"],
+    "land": ["申请书", "身份证明", "土地出让合同", "宗地图", "完税凭证"],
+}
+
+
+def item_materials(department: str, code: str) -> list[str]:
+    base = _MATERIALS[department]
+    return base[: 3 + int(code[-4]) % (len(base) - 2)]
+
+
 def items() -> list[dict]:
     """The catalogue in the provincial system's own field names (camelCase JSON)."""
     out = []
@@ -48,6 +67,9 @@ def items() -> list[dict]:
             "legalDays": statutory,
             "visitTimes": visits,
             "oneWindow": True,
+            "inHall": code not in _NOT_IN_HALL,
+            "approvalException": code in _APPROVAL_EXCEPTION,
+            "materialList": item_materials(dept, code),
         })
     return out
 

@@ -49,6 +49,15 @@ class Material(CanonicalModel):
     required: bool = True
     provided: bool = True
     reused_certificate: str | None = Field(default=None, description="number of the e-certificate reused instead of paper")
+    # 材料减少: a material the applicant did not have to bring because the hub found it in an
+    # e-certificate (电子证照) or in another department's shared data (共享数据). Optional: None
+    # means not reused (or, with reused_certificate set, from an e-certificate).
+    reused_from: Literal["certificate", "shared_data"] | None = Field(
+        default=None, description="电子证照 / 共享数据复用")
+
+    @property
+    def reused(self) -> bool:
+        return self.reused_from is not None or self.reused_certificate is not None
 
 
 class Case(CanonicalModel):
@@ -64,6 +73,11 @@ class Case(CanonicalModel):
     status: EventType
     visits: int = Field(default=0, ge=0)
     materials: list[Material] = Field(default_factory=list)
+    # For the monthly supervision report: the time limit promised for this case (承诺时限,
+    # working days; None: the item's) and whether it was accepted at the integrated window
+    # (一窗分类受理; None: unknown).
+    promised_days: int | None = Field(default=None, ge=0)
+    one_window: bool | None = None
 
 
 Attribute = Scalar

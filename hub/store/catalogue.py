@@ -21,6 +21,10 @@ class Catalogue(StoreBase):
                 row = {k: item[k] for k in _COLUMNS}
                 row["one_window"] = int(bool(row["one_window"]))
                 row["synced_at"] = now
+                # the monthly report's columns (migration 0010): absent from older items
+                row["in_hall"] = None if item.get("in_hall") is None else int(bool(item["in_hall"]))
+                row["approval_exception"] = int(bool(item.get("approval_exception", False)))
+                row["materials"] = list(item.get("materials") or [])
                 upsert(conn, catalogue_items, row, ("catalogue_code",))
         return len(items)
 

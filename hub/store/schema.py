@@ -155,6 +155,10 @@ catalogue_items = Table(
     Column("required_visits", Integer, nullable=False),
     Column("one_window", Integer, nullable=False),
     Column("synced_at", UTCDateTime(), nullable=False),
+    # the monthly report's (hub/report/, migration 0010); NULL where the catalogue says nothing
+    Column("in_hall", Integer),
+    Column("approval_exception", Integer),
+    Column("materials", JSONDoc),
     Index("ix_catalogue_items_department", "department"),
 )
 
@@ -400,4 +404,34 @@ console_sessions = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Column("expires_at", UTCDateTime(), nullable=False),
     Index("ix_console_sessions_user_name", "user_name"),
+)
+
+
+# --- the monthly supervision report (月度通报, hub/report/, migration 0010) ----------------
+# One row per case as last seen: what the report's case figures count (visits, materials
+# required/provided/reused, one-window acceptance, times and the promised deadline). due_at is
+# worked out when the row is written (working days after acceptance, Asia/Shanghai), so the
+# overdue count is a plain comparison in SQL on every dialect.
+supervision_cases = Table(
+    "supervision_cases",
+    metadata,
+    Column("case_no", String(CASE_NO), primary_key=True),
+    Column("department", String(NAME), nullable=False),
+    Column("item_code", String(NAME), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("visits", Integer, nullable=False),
+    Column("materials_required", Integer, nullable=False),
+    Column("materials_provided", Integer, nullable=False),
+    Column("materials_reused", Integer, nullable=False),
+    Column("one_window", Integer),
+    Column("promised_days", Integer),
+    Column("submitted_at", UTCDateTime(), nullable=False),
+    Column("accepted_at", UTCDateTime()),
+    Column("completed_at", UTCDateTime()),
+    Column("due_at", UTCDateTime()),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Index("ix_supervision_cases_completed_at", "completed_at"),
+    Index("ix_supervision_cases_accepted_at", "accepted_at"),
+    Index("ix_supervision_cases_due_at", "due_at"),
 )

@@ -17,13 +17,14 @@ from .ledger import Ledger
 from .messages import Checkpoints, MessageLog
 from .partitions import Partitions
 from .resilience import Resilience
+from .supervision import SupervisionStore
 from .schema import dead_letters, deliveries, message_log
 from .users import ConsoleUsers
 from .versions import ContentVersions
 
 
 class Store(MessageLog, Checkpoints, Ledger, DeadLetters, Audit, Catalogue, DualTrackStore, Resilience,
-            Partitions, ContentVersions, ConsoleUsers, ConsoleQueries):
+            Partitions, ContentVersions, ConsoleUsers, ConsoleQueries, SupervisionStore):
     """Message log, checkpoints, delivery ledger, dead letters, audit trail and item catalogue.
 
     Thread-safe: one Engine (and pool) per Store, a connection per call, so

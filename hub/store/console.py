@@ -95,14 +95,7 @@ class ConsoleQueries(StoreBase):
         """(how many match, one page of them newest first) without the payloads: a list
         page must not drag 10,000 payloads out of the database."""
         c = dead_letters.c
-        where = [col == v for col, v in ((c.stage, stage), (c.department, department),
-                                         (c.destination, destination), (c.status, status)) if v]
-        if reason:
-            where.append(c.reason.contains(reason, autoescape=True))
-        if since is not None:
-            where.append(c.last_failed_at >= since)
-        if until is not None:
-            where.append(c.last_failed_at < until)
+        where = _dead_letter_filter(stage, department, destination, status, reason, since, until)
         cols = [c.id, c.message_id, c.stage, c.reason, c.department, c.destination, c.record_key, c.case_no,
                 c.attempts, c.last_failed_at, c.status]
         with self._read() as conn:
@@ -115,16 +108,24 @@ class ConsoleQueries(StoreBase):
                         until=None, limit=100000) -> list[str]:
         """The ids a filter selects, oldest first (the order a replay should follow)."""
         c = dead_letters.c
-        where = [c.status == "dead"] + [col == v for col, v in ((c.stage, stage), (c.department, department),
-                                                                 (c.destination, destination)) if v]
-        if reason:
-            where.append(c.reason.contains(reason, autoescape=True))
-        if since is not None:
-            where.append(c.last_failed_at >= since)
-        if until is not None:
-            where.append(c.last_failed_at < until)
+        where = _dead_letter_filter(stage, department, destination, "dead", reason, since, until)
         with self._read() as conn:
             return list(conn.scalars(select(c.id).where(*where).order_by(c.last_failed_at, c.id).limit(limit)))
 
 
 __all__ = ["ConsoleQueries", "PRE_CANONICAL"]
+
+
+def _dead_letter_filter(stage, department, destination, status, reason, since, until) -> list:
+    """The console's dead-letter filter as WHERE clauses: the list and a replay-by-filter
+    must select the same letters."""
+    c = dead_letters.c
+    where = [col == v for col, v in ((c.stage, stage), (c.department, department),
+                                     (c.destination, destination), (c.status, status)) if v]
+    if reason:
+        where.append(c.reason.contains(reason, autoescape=True))
+    if since is not None:
+        where.append(c.last_failed_at >= since)
+    if until is not None:
+        where.append(c.last_failed_at < until)
+    return where

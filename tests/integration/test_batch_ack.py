@@ -18,6 +18,18 @@ def _queue(conn) -> str:
     return name
 
 
+def _consumed(conn, name: str):
+    """All ten handed over unsettled, and the ack frames the channel sends from now on."""
+    seen = []
+    consumer = bus.BatchConsumer(conn, name, seen.append, prefetch=10, batch_size=10)
+    while sum(map(len, seen)) < 10:
+        consumer.poll(timeout=2)
+    frames = []
+    real = consumer.channel.basic_ack
+    consumer.channel.basic_ack = lambda tag, multiple=False: (frames.append((tag, multiple)), real(tag, multiple))
+    return consumer, [d for b in seen for d in b], frames
+
+
 def _depth(conn, name: str) -> int:
     ch = conn.channel()
     depth = ch.queue_declare(name, passive=True).message_count
@@ -29,14 +41,7 @@ def test_a_whole_batch_is_acked_in_one_frame_and_leaves_the_queue_empty(broker_u
     conn = bus.connect(broker_url)
     try:
         name = _queue(conn)
-        seen = []
-        consumer = bus.BatchConsumer(conn, name, seen.append, prefetch=10, batch_size=10)
-        while sum(map(len, seen)) < 10:
-            consumer.poll(timeout=2)
-        batch = [d for b in seen for d in b]
-        frames = []
-        real = consumer.channel.basic_ack
-        consumer.channel.basic_ack = lambda tag, multiple=False: (frames.append((tag, multiple)), real(tag, multiple))
+        consumer, batch, frames = _consumed(conn, name)
         bus.ack_all(batch)
         assert frames == [(batch[-1]._message.delivery_tag, True)]
         consumer.cancel()
@@ -49,14 +54,7 @@ def test_a_run_that_is_not_the_oldest_unsettled_is_acked_one_by_one(broker_url):
     conn = bus.connect(broker_url)
     try:
         name = _queue(conn)
-        seen = []
-        consumer = bus.BatchConsumer(conn, name, seen.append, prefetch=10, batch_size=10)
-        while sum(map(len, seen)) < 10:
-            consumer.poll(timeout=2)
-        batch = [d for b in seen for d in b]
-        frames = []
-        real = consumer.channel.basic_ack
-        consumer.channel.basic_ack = lambda tag, multiple=False: (frames.append((tag, multiple)), real(tag, multiple))
+        consumer, batch, frames = _consumed(conn, name)
         bus.ack_all(batch[3:6])          # the first three are still unsettled: no multiple ack
         assert [m for _, m in frames] == [False, False, False]
         bus.ack_all(batch[:3])           # now the oldest run: one frame

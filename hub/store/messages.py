@@ -62,7 +62,9 @@ class MessageLog(StoreBase):
         chains = list(dict.fromkeys(hc.message_chain(r) for r in batch))
         with self._write() as conn:
             start = {c: cache[c] for c in chains if c in cache}
-            start.update(chain_heads(conn, message_log, [c for c in chains if c not in start]))
+            unknown = [c for c in chains if c not in start]
+            if unknown:
+                start.update(chain_heads(conn, message_log, unknown))
             new = hc.link(batch, start, hc.MESSAGE_FIELDS, alg, hc.message_chain)
             inserted = insert_ignore(conn, message_log, batch)
             if inserted != len(batch):

@@ -34,3 +34,18 @@ def export(store, public_keys) -> dict:
         c["at"] = c["at"].isoformat(timespec="microseconds")
         cps.append(c)
     return {"public_keys": [k.to_json() for k in public_keys], "checkpoints": cps}
+
+
+class CheckpointLoop:
+    """A hub loop (hub/runtime/supervisor.py): a signed checkpoint of every chain that moved,
+    every ``seconds``."""
+
+    def __init__(self, store, signer: Signer, seconds: float):
+        self.store, self.signer, self.seconds = store, signer, seconds
+
+    def step(self) -> float:
+        make_checkpoints(self.store, self.signer)
+        return self.seconds
+
+    def close(self) -> None:
+        pass

@@ -7,7 +7,7 @@ import sys
 
 from hub import logs
 
-from . import commands, console, demo, dlq, dualtrack, output, partitions, simctl
+from . import commands, console, demo, dlq, dualtrack, log, output, partitions, simctl
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     dualtrack.register(sub)
     partitions.register(sub)
     console.register(sub)
+    log.register(sub)
     for leaf in output.leaf_parsers(p):
         output.ensure_json_flag(leaf)
     return p

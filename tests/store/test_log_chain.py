@@ -194,3 +194,28 @@ def test_since_walks_only_the_recent_rows_but_still_finds_an_edit(db, store):
     assert len(verify_store(store)["findings"]) == 4
     run(db.engine(), "UPDATE message_log SET record_key = 'x' WHERE message_id = 'm0006'")
     assert kinds(verify_store(store, since=since)) == [("edited", "m0006")]
+
+
+def test_rows_logged_before_the_chain_are_chained_by_the_migration(db):
+    from hub.store import migrate
+    from hub.store.engine import create_store_engine
+    engine = create_store_engine(db.url, **dict(db.engine_kwargs))
+    try:
+        migrate.upgrade(engine, "0009")
+        with engine.begin() as conn:
+            for i in range(5):
+                conn.execute(sa.text("INSERT INTO message_log (message_id, kind, department, produced_at, logged_at) "
+                                     "VALUES (:m, 'case', 'ndrc', :t, :t)"),
+                             {"m": f"old{i}", "t": T0 + timedelta(seconds=i)})
+            conn.execute(sa.text("INSERT INTO audit_log (at, actor, action, target, reason, details) "
+                                 "VALUES (:t, 'li.wei', 'dlq.purge', '-', 'before', NULL)"), {"t": T0})
+    finally:
+        engine.dispose()
+    store = db.open()
+    store.log_messages([{"message_id": "new", "kind": "case", "department": "ndrc", "produced_at": T0}])
+    store.audit("li.wei", "dlq.purge", "-", "after")
+    report = verify_store(store)
+    assert report["ok"], report["findings"]
+    assert [r["message_id"] for r in store.chain_rows("message_log", "ndrc/-/-")] == \
+        ["old0", "old1", "old2", "old3", "old4", "new"]
+    assert store.chains("audit_log") == {"audit": (2, 2)}

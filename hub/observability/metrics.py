@@ -47,6 +47,14 @@ CAUGHT_UP = Gauge("tongban_source_caught_up_timestamp_seconds",
                   "Unix time a source last read to the end of its feed", ["department", "track"],
                   multiprocess_mode="max")
 
+LOG_WRITABLE = Gauge("tongban_message_log_writable",
+                     "1 while a source's message-log rows are written; 0: it stopped forwarding until they are "
+                     "(no message onward without its evidence)", ["department", "track"], multiprocess_mode="livemin")
+
+
+def message_log_writable(department: str, track: str, ok: bool) -> None:
+    LOG_WRITABLE.labels(department, track).set(1 if ok else 0)
+
 
 def source_page(department: str, track: str, records: int, published: int, caught_up: bool,
                 started: float | None = None) -> None:

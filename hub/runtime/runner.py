@@ -27,6 +27,8 @@ from hub.runtime.tracks import ModeCache, TrackSink, new_track_overrides
 from hub.runtime.unreadable import PageMemory
 from hub.dualtrack import current_mode, mode_info
 from hub.adapter.departments import names as departments
+from hub.audit.checkpoints import CheckpointLoop
+from hub.audit.settings import audit_settings, signer as log_signer
 from hub.store import Store
 
 log = logging.getLogger("tongban.run")
@@ -182,6 +184,11 @@ class Hub:
         if hasattr(self.allot, "start"):
             self.allot.start()
         url, prefetch, batch = self._consumer_settings()
+        audit = audit_settings(self.settings)
+        self.store.chain_algorithm = audit["hash"]
+        if audit["checkpoint_seconds"]:
+            sign = log_signer(self.settings)   # made (or found wanting) before anything is forwarded
+            self._supervise("log-checkpoints", lambda: CheckpointLoop(self.store, sign, audit["checkpoint_seconds"]))
         for name, conf in enabled_adapters(self.settings).items():
             tracks = {"old": conf}
             if new_track(self.settings, name):

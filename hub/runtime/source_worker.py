@@ -65,8 +65,21 @@ class SourceWorker:
         self.takeover = None if change_of is None else Takeover(
             name=name, department=department, system=system, track=track, store=store, publisher=publisher,
             change_of=change_of, sequence_mode=mappings.sequence_mode)
+        # the message log's chain heads of this source, cached between pages (hub/store/messages.py);
+        # cleared whenever a page's transaction fails, so the next one re-reads them
+        self.chain_heads: dict = {}
+        # a page published (confirmed) whose log rows could not be written: written first, and no
+        # further page is read or published until they are (no forwarding without evidence)
+        self._unlogged = None
 
     def poll_once(self) -> PollResult:
+        if self._unlogged is not None:
+            if not self._commit(*self._unlogged):
+                return PollResult(0, 0, 0, False)
+            page, failures, published = self._unlogged[0], self._unlogged[3], self._unlogged[4]
+            self._unlogged = None
+            log.warning("source %s: message log written again: forwarding resumes", self.name)
+            return self._finish(page, failures, published)
         route = policy(self.mode_of(self.department), self.track)
         if not route.active:
             return PollResult(0, 0, 0, False)
@@ -132,13 +145,33 @@ class SourceWorker:
                     versions.remember(env)
                 published += 1
         self.publisher.flush()
-        with self.store.unit():   # the page's log rows, versions and checkpoint land together
-            if log_rows:
-                self.store.log_messages(log_rows)
-            if versions is not None:
-                versions.save()
-            if page.records:
-                self.store.save_checkpoint(self.name, page.cursor)
+        if not self._commit(page, log_rows, versions, failures, published):
+            self._unlogged = (page, log_rows, versions, failures, published)
+            return PollResult(len(page.records), published, len(failures), False)
+        return self._finish(page, failures, published)
+
+    def _commit(self, page, log_rows, versions, failures, published) -> bool:
+        """The page's log rows, versions and checkpoint, together. False when the store refused
+        them: the hub has forwarded this page without its evidence, and forwards nothing more
+        from this source until they are written (the next poll tries again)."""
+        try:
+            with self.store.unit():   # the page's log rows, versions and checkpoint land together
+                if log_rows:
+                    self.store.log_messages(log_rows, heads=self.chain_heads)
+                if versions is not None:
+                    versions.save()
+                if page.records:
+                    self.store.save_checkpoint(self.name, page.cursor)
+        except Exception as exc:   # the store's trouble, whatever it is: stop, say so, try again
+            self.chain_heads.clear()
+            metrics.message_log_writable(self.department, self.track, False)
+            log.error("source %s: the message log cannot be written (%s: %s): forwarding stopped until it can",
+                      self.name, type(exc).__name__, exc)
+            return False
+        metrics.message_log_writable(self.department, self.track, True)
+        return True
+
+    def _finish(self, page, failures, published) -> PollResult:
         if page.records:
             self.source.acknowledge(page, failures)   # after the commit: never hold the store across a call out
         metrics.source_page(self.department, self.track, len(page.records), published, not page.has_more,

@@ -2,23 +2,50 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import Connection, Table, delete, select
+
+from hub.audit import chain as hc
 
 from .schema import checkpoints, message_log
 from .sql import StoreBase, check_keys, chunks, insert_ignore, unique_by, upsert
 from .types import utcnow
 
+_CHAIN_COLUMNS = ("chain", "chain_seq", "prev_hash", "row_hash")
 _MESSAGE_KEYS = frozenset(
-    c.name for c in message_log.columns if c.name != "logged_at"
+    c.name for c in message_log.columns if c.name != "logged_at" and c.name not in _CHAIN_COLUMNS
 )
+
+
+class ChainConflict(RuntimeError):
+    """A chain moved under this writer twice in one transaction: give up the transaction (the
+    caller's page is re-read and logged again)."""
+
+
+def chain_heads(conn: Connection, table: Table, chains) -> dict[str, tuple[int, str]]:
+    """chain -> (position, hash) of its last stored row; (0, GENESIS) for a chain with none.
+    One indexed query per chain (a page has one, its source's)."""
+    c = table.c
+    out = {}
+    for name in chains:
+        r = conn.execute(select(c.chain_seq, c.row_hash).where(c.chain == name)
+                         .order_by(c.chain_seq.desc()).limit(1)).first()
+        out[name] = (int(r.chain_seq), r.row_hash) if r else (0, hc.GENESIS)
+    return out
 _MESSAGE_REQUIRED = ("message_id", "kind", "produced_at")
 
 
 class MessageLog(StoreBase):
-    def log_messages(self, rows: list[dict]) -> int:
+    def log_messages(self, rows: list[dict], heads: dict | None = None) -> int:
         """Record published canonical messages; ids already logged are skipped
         (a source re-read after a crash republishes the same ids).
-        Returns how many were new."""
+        Returns how many were new.
+
+        Each row is chained to the one before it in its source's chain (hub/audit/chain.py),
+        in the order given. ``heads`` (chain -> (position, hash)) is the writer's cache of its
+        chains' heads: used where it has the chain, filled in and advanced here. It describes
+        rows not yet committed, so a caller whose transaction fails must clear it. One INSERT
+        for the page; only when that finds ids logged before or a chain moved by another
+        writer are the page's rows taken back and chained again from the stored heads."""
         if not rows:
             return 0
         now = utcnow()
@@ -29,8 +56,41 @@ class MessageLog(StoreBase):
             full = {k: row.get(k) for k in _MESSAGE_KEYS}
             full["logged_at"] = now
             batch.append(full)
+        batch = unique_by(batch, "message_id")
+        alg = getattr(self, "chain_algorithm", None) or hc.default_algorithm()
+        cache = heads if heads is not None else {}
+        chains = list(dict.fromkeys(hc.message_chain(r) for r in batch))
         with self._write() as conn:
-            return insert_ignore(conn, message_log, unique_by(batch, "message_id"))
+            start = {c: cache[c] for c in chains if c in cache}
+            unknown = [c for c in chains if c not in start]
+            if unknown:
+                start.update(chain_heads(conn, message_log, unknown))
+            new = hc.link(batch, start, hc.MESSAGE_FIELDS, alg, hc.message_chain)
+            inserted = insert_ignore(conn, message_log, batch)
+            if inserted != len(batch):
+                self._take_back(conn, batch)
+                known = set()
+                for part in chunks([r["message_id"] for r in batch]):
+                    known.update(conn.scalars(select(message_log.c.message_id)
+                                              .where(message_log.c.message_id.in_(part))))
+                batch = [r for r in batch if r["message_id"] not in known]
+                start = chain_heads(conn, message_log, chains)
+                new = hc.link(batch, start, hc.MESSAGE_FIELDS, alg, hc.message_chain)
+                inserted = insert_ignore(conn, message_log, batch)
+                if inserted != len(batch):
+                    raise ChainConflict(f"message log: chains {chains} moved under this writer twice")
+            cache.update(start)
+            cache.update(new)
+            return inserted
+
+    @staticmethod
+    def _take_back(conn: Connection, batch: list[dict]) -> None:
+        """Delete what this call inserted of ``batch`` (its hashes are its own: they cover
+        this call's time), before chaining it again."""
+        c = message_log.c
+        for part in chunks(batch):
+            conn.execute(delete(message_log).where(c.message_id.in_([r["message_id"] for r in part]),
+                                                   c.row_hash.in_([r["row_hash"] for r in part])))
 
 
     def logged_ids(self, message_ids: list[str]) -> set[str]:

@@ -37,6 +37,7 @@ ID = 64
 NAME = 64
 CASE_NO = 100
 KEY = 255
+HASH = 80   # "<algorithm>:<hex digest>" (hub/audit/chain.py)
 
 # Every canonical message the hub published: lineage from a platform record
 # back to the mapping version and the source record that produced it.
@@ -58,6 +59,13 @@ message_log = Table(
     Index("ix_message_log_case_no", "case_no"),
     Index("ix_message_log_department_record_key", "department", "record_key"),
     Index("ix_message_log_logged_at", "logged_at"),   # the console's rate chart
+    # the hash chain (hub/audit/chain.py): one chain per source; the unique position is what
+    # stops two writers extending one chain from the same head
+    Column("chain", String(KEY)),
+    Column("chain_seq", BigInteger),
+    Column("prev_hash", String(HASH)),
+    Column("row_hash", String(HASH)),
+    Index("uq_message_log_chain_chain_seq", "chain", "chain_seq", unique=True),
 )
 
 # One row per source: where to resume reading. Written only after the broker
@@ -136,6 +144,11 @@ audit_log = Table(
     Column("details", JSONDoc),
     Index("ix_audit_log_action", "action"),
     Index("ix_audit_log_at", "at"),
+    Column("chain", String(KEY)),
+    Column("chain_seq", BigInteger),
+    Column("prev_hash", String(HASH)),
+    Column("row_hash", String(HASH)),
+    Index("uq_audit_log_chain_chain_seq", "chain", "chain_seq", unique=True),
 )
 
 # The provincial item catalogue (事项目录), as last synchronised: a case whose item is
@@ -434,4 +447,20 @@ supervision_cases = Table(
     Index("ix_supervision_cases_completed_at", "completed_at"),
     Index("ix_supervision_cases_accepted_at", "accepted_at"),
     Index("ix_supervision_cases_due_at", "due_at"),
+# --- the tamper-evident logs (hub/audit/): signed checkpoints of each chain's head ------------
+# A checkpoint says "chain C of log L had N rows ending in hash H at time T", signed: rows
+# deleted from a chain's end, or a chain rewritten from some row on, no longer match it.
+log_checkpoints = Table(
+    "log_checkpoints",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    Column("log", String(32), nullable=False),          # message_log | audit_log
+    Column("chain", String(KEY), nullable=False),
+    Column("chain_seq", BigInteger, nullable=False),   # the head's position = the chain's row count
+    Column("head_hash", String(HASH), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("algorithm", String(16), nullable=False),   # ed25519 | sm2
+    Column("key_id", String(NAME), nullable=False),
+    Column("signature", LongText, nullable=False),      # base64
+    Index("ix_log_checkpoints_log_chain_chain_seq", "log", "chain", "chain_seq"),
 )

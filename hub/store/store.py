@@ -6,9 +6,12 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from hub.audit.chain import default_algorithm
+
 from . import migrate
 from .audit import Audit
 from .catalogue import Catalogue
+from .chainlog import ChainLog
 from .console import ConsoleQueries
 from .dead_letters import DeadLetters
 from .dualtrack import DualTrackStore
@@ -24,7 +27,7 @@ from .versions import ContentVersions
 
 
 class Store(MessageLog, Checkpoints, Ledger, DeadLetters, Audit, Catalogue, DualTrackStore, Resilience,
-            Partitions, ContentVersions, ConsoleUsers, ConsoleQueries, SupervisionStore):
+            Partitions, ContentVersions, ConsoleUsers, ConsoleQueries, SupervisionStore, ChainLog):
     """Message log, checkpoints, delivery ledger, dead letters, audit trail and item catalogue.
 
     Thread-safe: one Engine (and pool) per Store, a connection per call, so
@@ -37,6 +40,8 @@ class Store(MessageLog, Checkpoints, Ledger, DeadLetters, Audit, Catalogue, Dual
     def __init__(self, engine) -> None:
         self._engine = engine
         self.url = masked(engine.url)
+        # the hash of new message-log and audit rows (hub/audit/chain.py): sm3 | sha256
+        self.chain_algorithm = default_algorithm()
 
     @classmethod
     def open(cls, url: str | None = None, *, engine_kwargs: dict[str, Any] | None = None) -> "Store":

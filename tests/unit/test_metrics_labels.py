@@ -13,7 +13,8 @@ from tests.metrics_rules import families, label_problems, value
 def test_every_hub_metric_declares_only_allowed_labels():
     declared = {c._name: c._labelnames for c in (
         metrics.RECORDS_READ, metrics.MESSAGES_PUBLISHED, metrics.DELIVERIES, metrics.RETRIES, metrics.DEAD_LETTERS,
-        metrics.TWINS_COMPARED, metrics.LATENCY, metrics.DELIVERY_DURATION, metrics.CAUGHT_UP)}
+        metrics.TWINS_COMPARED, metrics.LATENCY, metrics.DELIVERY_DURATION, metrics.CAUGHT_UP,
+        metrics.LOG_WRITABLE)}
     ours = {f.name for f in REGISTRY.collect() if f.name.startswith("tongban_")}
     assert ours <= {n.removesuffix("_total") for n in declared}, "a metric outside metrics.py's list"
     for name, labels in declared.items():

@@ -447,6 +447,9 @@ supervision_cases = Table(
     Index("ix_supervision_cases_completed_at", "completed_at"),
     Index("ix_supervision_cases_accepted_at", "accepted_at"),
     Index("ix_supervision_cases_due_at", "due_at"),
+)
+
+
 # --- the tamper-evident logs (hub/audit/): signed checkpoints of each chain's head ------------
 # A checkpoint says "chain C of log L had N rows ending in hash H at time T", signed: rows
 # deleted from a chain's end, or a chain rewritten from some row on, no longer match it.

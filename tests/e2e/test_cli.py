@@ -112,9 +112,14 @@ def test_schema_export_writes_each_model(tmp_path):
     assert result.returncode == 0, result.stderr
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == sorted(f"{n}.schema.json" for n in
-                           ("applicant", "application", "case", "case_event", "certificate", "envelope", "service_item"))
+                           ("applicant", "application", "case", "case_event", "certificate", "envelope", "service_item",
+                            "receipt", "headers", "dead_letter_headers", "fence_headers"))
     envelope = json.loads((tmp_path / "envelope.schema.json").read_text())
-    assert "message_id" in envelope["required"]
+    assert envelope["$schema"].endswith("2020-12/schema") and envelope["$id"].endswith("/envelope.schema.json")
+    # one variant per kind, each requiring the message id (no pydantic discriminator keyword)
+    variants = [envelope["$defs"][v["$ref"].rsplit("/", 1)[1]] for v in envelope["oneOf"]]
+    assert len(variants) >= 4 and all("message_id" in v["required"] for v in variants)
+    assert "discriminator" not in json.dumps(envelope)
 
 
 def test_mapping_test_command_passes_on_the_shipped_samples():

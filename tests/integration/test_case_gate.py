@@ -87,7 +87,7 @@ def test_purging_the_dead_step_lets_the_case_go_on_without_it(settings, sims, tm
         dl = _held(settings, sims, store, case_no)
         config = tmp_path / "hub.yaml"
         config.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
-        args = Namespace(config=str(config), db_url=settings["db_url"], stage=None, dept=None, dest=None, yes=True,
+        args = Namespace(config=str(config), db_url=settings["db_url"], stage=None, dept=None, dest=None, yes=True, json=False,
                          actor="test", reason="the department re-sends step 2 as a new record")
         assert dlq_purge(args) == 0
         wait_until(lambda: len(_steps(sims.urls["platform"], case_no)) == 2, timeout=60, what="step 3 delivered")

@@ -42,6 +42,9 @@ def _held(settings, sims, store, case_no):
     wait_until(lambda: len(store.list_dead_letters()) == 1, timeout=60, what="step 2 dead-lettered")
     wait_until(lambda: {h["destination"] for h in store.list_holds() if h["case_no"] == case_no} >=
                {"platform", "province"}, timeout=60, what="the case held at both destinations")
+    # the good cases go on meanwhile: wait for them, then see that only the held one is short
+    wait_until(lambda: len(requests.get(sims.urls["platform"] + "/_admin/received", timeout=10).json()["items"])
+               >= others + 1, timeout=60, what="the other cases delivered")
     items = requests.get(sims.urls["platform"] + "/_admin/received", timeout=10).json()["items"]
     assert len(items) == others + 1
     assert _steps(sims.urls["platform"], case_no) == [(1, "case_event")], "step 3 overtook the dead step 2"

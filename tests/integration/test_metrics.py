@@ -66,7 +66,8 @@ def test_metrics_move_with_traffic_and_agree_with_the_store(settings, sims):
     assert moved("tongban_messages_published_total", department="commerce", track="old") == counts["messages"]
     assert moved("tongban_records_read_total", department="commerce") >= 16 * 3
     assert moved("tongban_dead_letters_total", department="commerce") >= 1
-    lag = [s for s in after["tongban_source_lag_seconds"].samples if s.labels["department"] == "commerce"]
+    lag = [s for s in after["tongban_source_lag_seconds"].samples
+           if s.labels == {"department": "commerce", "track": "old"}]   # the source this hub ran
     assert lag and lag[0].value < 60
     assert value(after, "tongban_state_read_ok") == 1
     assert not label_problems(text, _case_numbers(store))

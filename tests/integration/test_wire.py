@@ -61,7 +61,11 @@ def test_every_message_on_the_wire_keeps_the_contract(settings, sims):
     store = Store.open(settings["db_url"])
     hub = Hub(settings, store=store).start()
     try:
+        # the faults stay on until the platform's have made a retry (at least 6 s): on a loaded
+        # machine the first deliveries can come later than that
         time.sleep(6)
+        wait_until(lambda: ch.queue_declare(taps[names.DELAY], passive=True).method.message_count > 0,
+                   timeout=90, interval=0.5, what="a retry made by the platform's faults")
         requests.post(sims.urls["ndrc"] + "/_admin/faults", json={"malformed_rate": 0, "gateway_rate": 0}, timeout=5)
         requests.post(sims.urls["platform"] + "/_admin/faults", json={"error_rate": 0}, timeout=5)
         counts = []

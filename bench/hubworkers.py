@@ -37,13 +37,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchlib import DEPARTMENT, ROOT, SYSTEM, make_records  # noqa: E402
+from hub.adapter import Source  # noqa: E402
 
 PG_URL = os.environ.get("TONGBAN_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 COUNTING = "bench_counting"
 
 
 # --- what runs inside a worker ------------------------------------------------------------------
-class GatedSource:
+class GatedSource(Source):
     """Pages over a list; empty until `go` is set; with `rate`, only the records whose
     time has come (rate records per second from go) are served. Notes the read time of
     each record when `reads` is a dict."""
@@ -178,7 +179,7 @@ def _worker(index, settings, spec, go, go_at, stop, counter, out_q):
         out_q.put({"error": index, "reason": f"{exc!r}\n{traceback.format_exc()}"})
 
 
-class StreamSource:
+class StreamSource(Source):
     """A Source over an iterator of record lists: serves them in order, `limit` at a time,
     holding one chunk at most (the backlog is bigger than memory should be)."""
 

@@ -121,6 +121,10 @@ def _dead_letter_id(payload: bytes, stage, department, destination, record_key, 
     stores it once; a new failure (a replay that fails again) gets a new one."""
     if stage != "deliver" and record_key:
         seed = f"{department}|{stage}|{record_key}|{hashlib.sha256(payload).hexdigest()}"
+        if destination:
+            # a stage of delivery (sequence) fails the same message at each destination on its
+            # own: one id for both would store only the first destination's dead letter
+            seed += f"|{destination}"
     elif stage == "deliver" and message_id and prior.get(names.H_FIRST_FAILED):
         seed = f"{destination}|{message_id}|{attempts}|{prior[names.H_FIRST_FAILED]}"
     else:

@@ -243,12 +243,12 @@ class DeliveryWorker:
             self._wait(item, b, v.waits_for)
             b.book.park(item)
 
-    def _wait(self, item: Item, b: _Batch, step: int) -> None:
+    def _wait(self, item: Item, b: _Batch, step: int, fresh: bool | None = None) -> None:
         self._may_wait = True
         m = item.meta
         b.book.hold(m.case_no, f"{SEQ}{step}", 0, "waiting",
                     f"step {step} of case {m.case_no} has not arrived (step {m.sequence} came first)",
-                    fresh=awaited_step(b.book.get(m.case_no)) != step)
+                    fresh=awaited_step(b.book.get(m.case_no)) != step if fresh is None else fresh)
         log.info("%s: %s is step %s of case %s; waiting for step %d", self.destination.name, item.message_id,
                  m.sequence, m.case_no, step)
 
@@ -304,14 +304,19 @@ class DeliveryWorker:
                 b.book.release(h["case_no"])
                 continue
             first = parked[0]
-            if b.seq.verdict(first).ready:
-                self._drain(h["case_no"], b)
+            v = b.seq.verdict(first)
+            if v.ready or v.late:
+                self._drain(h["case_no"], b)   # it goes, or is refused as late, with what follows it
                 continue
+            step = v.waits_for
+            if step != awaited_step(h):
+                # The step it waited for was read since (its log row committed after the early
+                # step reached us): it waits for the next missing one, on the same clock.
+                self._wait(first, b, step, fresh=False)
             created = h["created_at"] if h["created_at"].tzinfo else h["created_at"].replace(tzinfo=timezone.utc)
             limit = gap_seconds(self.settings, first.meta.department)
             if (now - created).total_seconds() >= limit:
                 b.book.unpark(first)
-                step = awaited_step(h)
                 reason = (f"{GAVE_UP}step {step} of case {first.meta.case_no} did not arrive within {limit:g} s "
                           f"(step {first.meta.sequence} came first)")
                 dl = self._dead_letter(first.body, first.headers, first.routing_key, first.message_id,

@@ -4,7 +4,6 @@ province still get every case's steps in order, a stuck case blocks no other, an
 that never comes ends as a dead letter at stage `sequence` that an operator can replay."""
 from __future__ import annotations
 
-import pytest
 import requests
 
 from hub.ops.replay import replay
@@ -84,9 +83,6 @@ def test_a_withheld_step_holds_only_its_case_and_goes_first_when_it_comes(settin
     store.close()
 
 
-@pytest.mark.xfail(strict=False, reason="known intermittent failure, open: in about one run in three a case's late "
-                   "or missing step is not dead-lettered within the wait (seen with and without this stop's consumer "
-                   "changes); it runs every time and is reported XPASS/XFAIL until the race is found")
 def test_a_step_that_never_comes_is_dead_lettered_at_stage_sequence_and_replayed(settings, sims):
     _commerce_only(settings, 2)
     made = _load(sims, cases=4, withhold_step=2, withhold_cases=1)["applyNos"]
@@ -114,9 +110,6 @@ def test_a_step_that_never_comes_is_dead_lettered_at_stage_sequence_and_replayed
     store.close()
 
 
-@pytest.mark.xfail(strict=False, reason="known intermittent failure, open: in about one run in three a case's late "
-                   "or missing step is not dead-lettered within the wait (seen with and without this stop's consumer "
-                   "changes); it runs every time and is reported XPASS/XFAIL until the race is found")
 def test_an_operator_lets_a_waiting_case_go_on_without_its_missing_step(settings, sims):
     from hub.ops.replay import release_case
     _commerce_only(settings, 600)

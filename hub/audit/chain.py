@@ -113,7 +113,8 @@ def link(rows: list[dict], heads: dict, fields: Iterable[str], alg: str, chain_o
 
 
 def message_chain(row: dict) -> str:
-    """The message log's chain of a row: its source (each read by one process at a time)."""
+    """The message log's chain of a row written by no source worker (a takeover's): its
+    department, system and track. A source worker chains its rows under its own name."""
     return f"{row.get('department') or '-'}/{row.get('system') or '-'}/{row.get('track') or '-'}"
 
 

@@ -157,7 +157,7 @@ class SourceWorker:
         try:
             with self.store.unit():   # the page's log rows, versions and checkpoint land together
                 if log_rows:
-                    self.store.log_messages(log_rows, heads=self.chain_heads)
+                    self.store.log_messages(log_rows, heads=self.chain_heads, chain=self.name)
                 if versions is not None:
                     versions.save()
                 if page.records:

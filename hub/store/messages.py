@@ -35,7 +35,7 @@ _MESSAGE_REQUIRED = ("message_id", "kind", "produced_at")
 
 
 class MessageLog(StoreBase):
-    def log_messages(self, rows: list[dict], heads: dict | None = None) -> int:
+    def log_messages(self, rows: list[dict], heads: dict | None = None, chain: str | None = None) -> int:
         """Record published canonical messages; ids already logged are skipped
         (a source re-read after a crash republishes the same ids).
         Returns how many were new.
@@ -43,7 +43,9 @@ class MessageLog(StoreBase):
         Each row is chained to the one before it in its source's chain (hub/audit/chain.py),
         in the order given. ``heads`` (chain -> (position, hash)) is the writer's cache of its
         chains' heads: used where it has the chain, filled in and advanced here. It describes
-        rows not yet committed, so a caller whose transaction fails must clear it. One INSERT
+        rows not yet committed, so a caller whose transaction fails must clear it. ``chain``:
+        the writer's own chain for every row (a source worker's name: one reader, one chain);
+        without it, the department/system/track of each row. One INSERT
         for the page; only when that finds ids logged before or a chain moved by another
         writer are the page's rows taken back and chained again from the stored heads."""
         if not rows:
@@ -59,13 +61,14 @@ class MessageLog(StoreBase):
         batch = unique_by(batch, "message_id")
         alg = getattr(self, "chain_algorithm", None) or hc.default_algorithm()
         cache = heads if heads is not None else {}
-        chains = list(dict.fromkeys(hc.message_chain(r) for r in batch))
+        chain_of = (lambda _row: chain) if chain else hc.message_chain
+        chains = list(dict.fromkeys(chain_of(r) for r in batch))
         with self._write() as conn:
             start = {c: cache[c] for c in chains if c in cache}
             unknown = [c for c in chains if c not in start]
             if unknown:
                 start.update(chain_heads(conn, message_log, unknown))
-            new = hc.link(batch, start, hc.MESSAGE_FIELDS, alg, hc.message_chain)
+            new = hc.link(batch, start, hc.MESSAGE_FIELDS, alg, chain_of)
             inserted = insert_ignore(conn, message_log, batch)
             if inserted != len(batch):
                 self._take_back(conn, batch)
@@ -75,7 +78,7 @@ class MessageLog(StoreBase):
                                               .where(message_log.c.message_id.in_(part))))
                 batch = [r for r in batch if r["message_id"] not in known]
                 start = chain_heads(conn, message_log, chains)
-                new = hc.link(batch, start, hc.MESSAGE_FIELDS, alg, hc.message_chain)
+                new = hc.link(batch, start, hc.MESSAGE_FIELDS, alg, chain_of)
                 inserted = insert_ignore(conn, message_log, batch)
                 if inserted != len(batch):
                     raise ChainConflict(f"message log: chains {chains} moved under this writer twice")

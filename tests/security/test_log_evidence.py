@@ -89,7 +89,26 @@ def test_the_head_is_read_once_then_cached_between_pages(world, monkeypatch):
     assert pages >= 3
     assert len(reads) == 1                       # the first page only
     assert verify_store(store)["ok"]
-    assert store.chains("message_log")["commerce/commerce-registry/old"][0] == len(_routed(pub))
+    assert store.chains("message_log")["commerce:old"][0] == len(_routed(pub))
+
+
+def test_two_sources_of_one_system_write_their_own_chains(world):
+    """Two readers of one department and system (two feeds of one registry) each keep a chain:
+    they never extend one head, so neither stops forwarding on the other's rows."""
+    store, pub, worker = world
+    events = _events(6)
+    for e in events:
+        e["eventId"] += 1000     # other records than the first feed's
+    second = SourceWorker(name="commerce-branch:old", department="commerce", system="commerce-registry",
+                          track="old", source=ListSource(events), mappings=MappingSet.load(), publisher=pub,
+                          store=store, page_size=5)
+    for _ in range(4):        # pages of the two feeds interleaved, as two processes write them
+        worker.poll_once()
+        second.poll_once()
+    chains = store.chains("message_log")
+    assert chains["commerce:old"][0] > 0 and chains["commerce-branch:old"][0] > 0
+    assert chains["commerce:old"][0] + chains["commerce-branch:old"][0] == len(_routed(pub))
+    assert verify_store(store)["ok"]
 
 
 def test_a_log_that_cannot_be_written_stops_forwarding_and_says_so(world, monkeypatch, caplog):

@@ -10,7 +10,7 @@ File shape (see mappings/commerce/*.yaml):
   code_tables:    name -> {source code: canonical value}"""
 from __future__ import annotations
 
-import uuid
+import os
 from dataclasses import dataclass, field as dc_field
 from pathlib import Path
 from typing import Any, Callable
@@ -110,7 +110,8 @@ class Mapping:
             record_key=key,
             occurred_at=occurred,
             produced_at=produced,
-            trace_id=trace_id or uuid.uuid4().hex,
+            # 32 random hex digits, as uuid4().hex gives, at a third of its cost (a record's hot path)
+            trace_id=trace_id or os.urandom(16).hex(),
             signature=None,
             flags=flags,
             payload=payload,

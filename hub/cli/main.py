@@ -46,6 +46,11 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # the reader went away (`tongban dlq list | head`): what is left goes nowhere, quietly,
+        # as for any Unix filter (the Python docs' recipe: stdout onto /dev/null, exit 141)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except (ValueError, KeyError, OSError) as exc:
         print(f"tongban {args.command}: {exc}", file=sys.stderr)
         return 2

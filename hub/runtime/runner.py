@@ -9,6 +9,9 @@ import logging
 import signal
 import threading
 
+from kombu.exceptions import KombuError
+from kombu.utils.url import maybe_sanitize_url
+
 from hub import bus, delivery
 from hub.adapter import registry
 from hub.adapter.settings import SETTINGS_KEYS
@@ -175,12 +178,30 @@ class Hub:
         if start:
             sup.start()
 
+    def _declare_when_the_broker_answers(self) -> None:
+        """A hub started before its broker (a host's boot, a broker restarting) waits for it,
+        saying so, instead of dying with a traceback; stopping it meanwhile ends the wait."""
+        c = self.settings.get("consumer", {})
+        delay, most = float(c.get("backoff_initial", 0.5)), float(c.get("backoff_max", 15))
+        while True:
+            try:
+                declare_topology(self.settings, self.store)
+                return
+            except (KombuError, OSError) as exc:
+                if self.stop.is_set():
+                    raise
+                log.warning("broker %s does not answer (%s: %s): trying again in %.1f s", ";".join(
+                    maybe_sanitize_url(u) for u in self.settings["broker_url"].split(";")), type(exc).__name__, exc, delay)
+                if self.stop.wait(delay):
+                    raise
+                delay = min(delay * 2, most)
+
     def _consumer_settings(self) -> tuple[str, int, int]:
         c = self.settings.get("consumer", {})
         return self.settings["broker_url"], int(c.get("prefetch", 200)), int(c.get("batch_size", 100))
 
     def start(self) -> "Hub":
-        declare_topology(self.settings, self.store)
+        self._declare_when_the_broker_answers()
         if hasattr(self.allot, "start"):
             self.allot.start()
         url, prefetch, batch = self._consumer_settings()

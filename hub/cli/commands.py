@@ -199,6 +199,8 @@ def register(sub) -> None:
     t = ms.add_parser("test", help="run every sample pair under mappings/<dept>/samples/")
     t.add_argument("directory", nargs="?")
     t.set_defaults(func=mapping_test)
+    from . import mapping
+    mapping.register(ms)
     c = sub.add_parser("catalog", help="the provincial item catalogue")
     cs = c.add_subparsers(dest="action", required=True)
     cs.add_parser("sync", help="fetch every item from the catalogue system into the store").set_defaults(

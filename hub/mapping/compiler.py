@@ -69,6 +69,7 @@ class Mapping:
     # (target path, compiled field) in file order, and the document: for lineage and docs
     targets: list[tuple[str, Callable]] = dc_field(default_factory=list)
     doc: dict = dc_field(default_factory=dict)
+    lines: dict = dc_field(default_factory=dict)     # {key path: line in the file} (yamlfile.py)
 
     @property
     def ref(self) -> str:
@@ -159,7 +160,9 @@ def compile_mapping(doc: dict, path: Path | None = None, lines: dict | None = No
     if not isinstance(doc, dict):
         raise MappingFileError(where, f"a mapping file must be a YAML mapping, got {type(doc).__name__}")
     try:
-        return _compile(doc, path)
+        mapping = _compile(doc, path)
+        mapping.lines = dict(lines or {})
+        return mapping
     except SpecError as exc:
         raise MappingFileError(where, exc.message, exc.key, yamlfile.line_of(lines or {}, exc.key)) from None
     except MappingFileError:

@@ -11,7 +11,6 @@ A missing list (or a NULL) is the empty list; a value that is not a list refuses
 item's field error names the item: source `materialList.2.clmc`, target `materials.2.name`."""
 from __future__ import annotations
 
-import copy
 from typing import Any, Callable
 
 from .base import MISSING, FieldError, compile_path
@@ -22,7 +21,8 @@ LIST_KEYS = ("each", "fields", "when")
 
 
 def _at(exc: FieldError, each: str, target: str, i: int) -> FieldError:
-    out = copy.copy(exc)
+    out = exc.__class__.__new__(exc.__class__)   # copy.copy would call __init__ with args only
+    out.__dict__.update(exc.__dict__)
     out.field = f"{each}.{i}.{exc.field}"
     out.target = f"{target}.{i}.{exc.target}" if exc.target else f"{target}.{i}"
     out.args = (f"{out.field}: {out.reason}",)

@@ -53,7 +53,7 @@ def _table(trial) -> None:
     for e in trial.errors:
         where = " <- ".join(p for p in (e["target"], e["source"]) if p)
         value = "" if e["value"] is None else f" (value {e['value']!r})"
-        console.print(f"ERROR {e['stage']}: {where}: {e['reason']}{value}", markup=False)
+        print(f"ERROR {e['stage']}: {where}: {e['reason']}{value}")   # one line each, never wrapped
 
 
 def try_(args) -> int:

@@ -20,8 +20,8 @@ TRANSFORMS = {
     "float": ("a number as a float: for ratios only (money and areas are `decimal`)", [("0.25", 0.25)]),
     "str": ("the value as text", [(12, "12")]),
     "decimal": ("exact decimal text, scale as written; `{decimal: {unit: 万元}}` converts amounts written with "
-                "a unit (below)", [("1,234.50", "1234.50")]),
-    "datetime": ("an aware time in Asia/Shanghai from any of the forms below; zero dates and NULL markers are "
+                "a unit (*decimal: amounts as written*)", [("1,234.50", "1234.50")]),
+    "datetime": ("an aware time in Asia/Shanghai from any of the forms in *datetime / date*; zero dates and NULL markers are "
                  "no value", [("2026/3/5 8:00", "2026-03-05T08:00:00+08:00")]),
     "date": ("a calendar date: the time at local midnight", [("2026年3月5日", "2026-03-05T00:00:00+08:00")]),
     "project_code": ("the 24-character investment project code (投资项目统一代码), checked by shape",
@@ -59,9 +59,9 @@ TOP_KEYS = {
                "objects (`applicant.name`)", "fields: {case_no: applyNo}"),
     "code_tables": ("name -> {code: value}", "the system's codes and the canonical values they stand for",
                     'code_tables: {event_code: {"01": accepted}}'),
-    "sequence": ("gap_free (default), ordered, none", "how the department numbers a case's steps (below)",
+    "sequence": ("gap_free (default), ordered, none", "how the department numbers a case's steps (*File keys about a department's records*, above)",
                  "sequence: ordered"),
-    "versions": ("conflict (default), supersede", "what a record sent again with other content is (below)",
+    "versions": ("conflict (default), supersede", "what a record sent again with other content is (*File keys about a department's records*, above)",
                  "versions: supersede"),
 }
 

@@ -30,6 +30,12 @@ def verify(args) -> int:
     settings = load_settings(args.config)
     store = Store.open(settings["db_url"])
     report = do_verify(settings, store)
+    if args.wait:   # a hub that is still delivering: ask again until all matches or the time is up
+        import time
+        deadline = time.monotonic() + args.wait
+        while not report["ok"] and time.monotonic() < deadline:
+            time.sleep(1.0)
+            report = do_verify(settings, store)
     print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else render(report))
     return 0 if report["ok"] else 1
 
@@ -195,6 +201,8 @@ def register(sub) -> None:
     r.set_defaults(func=run)
     v = sub.add_parser("verify", help="reconcile the legacy simulators with the destination simulators")
     v.add_argument("--json", action="store_true")
+    v.add_argument("--wait", type=float, default=0, metavar="SECONDS",
+                   help="verify again every second until all matches, for up to SECONDS")
     v.set_defaults(func=verify)
     s = sub.add_parser("status", help="queue depths, rates and ledger counts")
     s.add_argument("--json", action="store_true", help="with --watch: one JSON object a line (NDJSON)")

@@ -30,6 +30,12 @@ def verify(args) -> int:
     settings = load_settings(args.config)
     store = Store.open(settings["db_url"])
     report = do_verify(settings, store)
+    if args.wait:   # a hub that is still delivering: ask again until all matches or the time is up
+        import time
+        deadline = time.monotonic() + args.wait
+        while not report["ok"] and time.monotonic() < deadline:
+            time.sleep(1.0)
+            report = do_verify(settings, store)
     print(json.dumps(report, ensure_ascii=False, indent=2) if args.json else render(report))
     return 0 if report["ok"] else 1
 
@@ -132,6 +138,8 @@ def adapters(args) -> int:
                    label_en=args.label_en)
         print(f"wrote {root}: install it with  pip install -e {root}  and run its tests with  pytest {root}/tests")
         return 0
+    if args.action == "docs":
+        return adapters_docs(args)
     if args.action == "list" and args.json:
         rows = []
         for name, target in sorted(registry.available().items()):
@@ -163,6 +171,25 @@ def adapters(args) -> int:
     return 0 if result.ok else 1
 
 
+def adapters_docs(args) -> int:
+    """Write (or, with --check, compare) the catalogue of installed adapters, docs/adapters.md."""
+    from pathlib import Path
+    from hub.config import ROOT
+    from hub.kit.catalogue import catalogue
+    from hub.mapping import MappingSet
+    settings = load_settings(args.config)
+    out = Path(args.out) if args.out else ROOT / "docs" / "adapters.md"
+    text = catalogue(MappingSet.load(settings["mappings_dir"]).mappings)
+    if args.check:
+        current = out.exists() and out.read_text(encoding="utf-8") == text
+        print("up to date" if current else f"out of date: {out}; run `tongban adapters docs` and commit the result")
+        return 0 if current else 1
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    print(json.dumps({"written": [str(out)]}) if args.json else str(out))
+    return 0
+
+
 def register(sub) -> None:
     r = sub.add_parser("run", help="run the hub's workers (SIGTERM stops them gracefully)")
     r.add_argument("--workers", type=int, default=1,
@@ -174,6 +201,8 @@ def register(sub) -> None:
     r.set_defaults(func=run)
     v = sub.add_parser("verify", help="reconcile the legacy simulators with the destination simulators")
     v.add_argument("--json", action="store_true")
+    v.add_argument("--wait", type=float, default=0, metavar="SECONDS",
+                   help="verify again every second until all matches, for up to SECONDS")
     v.set_defaults(func=verify)
     s = sub.add_parser("status", help="queue depths, rates and ledger counts")
     s.add_argument("--json", action="store_true", help="with --watch: one JSON object a line (NDJSON)")
@@ -199,17 +228,21 @@ def register(sub) -> None:
     t = ms.add_parser("test", help="run every sample pair under mappings/<dept>/samples/")
     t.add_argument("directory", nargs="?")
     t.set_defaults(func=mapping_test)
+    from . import mapping
+    mapping.register(ms)
     c = sub.add_parser("catalog", help="the provincial item catalogue")
     cs = c.add_subparsers(dest="action", required=True)
     cs.add_parser("sync", help="fetch every item from the catalogue system into the store").set_defaults(
         func=catalog_sync)
     a = sub.add_parser("adapters", help="installed adapters: list, describe NAME, check NAME (connection test), "
-                       "new NAME (scaffold a package)")
-    a.add_argument("action", choices=["list", "describe", "check", "new"])
+                       "new NAME (scaffold a package), docs (the catalogue page)")
+    a.add_argument("action", choices=["list", "describe", "check", "new", "docs"])
     a.add_argument("name", nargs="?")
     a.add_argument("--style", default="rest", help="new: rest, soap, db or file (rest has templates so far)")
     a.add_argument("--package", help="new: the folder to write (default ./tongban-NAME)")
     a.add_argument("--department", help="new: the department, when not NAME")
     a.add_argument("--label-zh", default="", help="new: the department's Chinese name")
     a.add_argument("--label-en", default="", help="new: the department's English name")
+    a.add_argument("--out", help="docs: the catalogue file (default docs/adapters.md)")
+    a.add_argument("--check", action="store_true", help="docs: only say whether the catalogue is current")
     a.set_defaults(func=adapters)

@@ -7,7 +7,10 @@ File shape (see mappings/commerce/*.yaml):
   record_version: template of its version, e.g. "{updatedAt}" (a changed record gets a new id)
   envelope:       optional field specs for sequence / case_no when the payload has none
   fields:         target path (dotted, into the canonical payload) -> field spec
-  code_tables:    name -> {source code: canonical value}"""
+  code_tables:    name -> {source code: canonical value}
+  sequence, versions: how the department numbers steps and sends corrections (docs/mappings.md)
+A key the engine does not know, a transform, code table or field spec key it does not know are
+errors naming the file, the line and the key, with the nearest known name (errors.py)."""
 from __future__ import annotations
 
 import os
@@ -15,7 +18,6 @@ from dataclasses import dataclass, field as dc_field
 from pathlib import Path
 from typing import Any, Callable
 
-import yaml
 from pydantic import ValidationError
 
 from hub.model import MODELS, Envelope, Source, message_id
@@ -23,7 +25,8 @@ from hub.model.envelope import SCHEMA_VERSION, now
 from hub.model.errors import describe
 
 from . import lossy
-from .errors import RecordError
+from . import yamlfile
+from .errors import MappingFileError, RecordError, SpecError, did_you_mean
 from .spec import (FieldError, compile_condition, compile_field, compile_template, condition_paths,
                    describe_condition)
 
@@ -31,6 +34,8 @@ _TIME_FIELDS = ("occurred_at", "issued_at", "submitted_at", "accepted_at")
 
 
 SEQUENCE_MODES = ("gap_free", "ordered", "none")
+TOP_KEYS = ("name", "version", "department", "system", "kind", "description", "when", "record_key",
+            "record_version", "envelope", "fields", "code_tables", "sequence", "versions")
 VERSION_MODES = ("conflict", "supersede")
 
 
@@ -61,6 +66,10 @@ class Mapping:
     # The compiled `case_no` field (of envelope:, else of fields:): what the hub reads off a record
     # it cannot map, so that record's dead letter still holds its case (hub/runtime/hold.py)
     case_no_field: Callable[[dict], Any] | None = None
+    # (target path, compiled field) in file order, and the document: for lineage and docs
+    targets: list[tuple[str, Callable]] = dc_field(default_factory=list)
+    doc: dict = dc_field(default_factory=dict)
+    lines: dict = dc_field(default_factory=dict)     # {key path: line in the file} (yamlfile.py)
 
     @property
     def ref(self) -> str:
@@ -145,46 +154,74 @@ def _nest(targets: list[tuple[tuple[str, ...], Callable]]) -> Callable[[dict], d
     return build
 
 
-def compile_mapping(doc: dict, path: Path | None = None) -> Mapping:
+def compile_mapping(doc: dict, path: Path | None = None, lines: dict | None = None) -> Mapping:
+    """Compile a mapping document. `lines` ({key path: line}, yamlfile.py) lets an error name the
+    line of the key it is about; without it the error names the file and the key."""
     where = f"{path}" if path else "mapping"
     if not isinstance(doc, dict):
-        raise ValueError(f"{where}: a mapping file must be a YAML mapping, got {type(doc).__name__}")
+        raise MappingFileError(where, f"a mapping file must be a YAML mapping, got {type(doc).__name__}")
     try:
-        return _compile(doc, where, path)
+        mapping = _compile(doc, path)
+        mapping.lines = dict(lines or {})
+        return mapping
+    except SpecError as exc:
+        raise MappingFileError(where, exc.message, exc.key, yamlfile.line_of(lines or {}, exc.key)) from None
+    except MappingFileError:
+        raise
     except ValueError as exc:
-        raise ValueError(str(exc) if str(exc).startswith(where) else f"{where}: {exc}") from None
+        raise MappingFileError(where, str(exc)) from None
     except (KeyError, TypeError, AttributeError) as exc:
-        raise ValueError(f"{where}: malformed mapping ({exc.__class__.__name__}: {exc})") from None
+        raise MappingFileError(where, f"malformed mapping ({exc.__class__.__name__}: {exc})") from None
 
 
-def _compile(doc: dict, where: str, path: Path | None) -> Mapping:
+def _one_of(doc: dict, key: str, allowed: tuple, default: str) -> str:
+    value = doc.get(key, default)
+    if value not in allowed:
+        raise SpecError(f"{key} must be one of {', '.join(allowed)}, got {value!r}{did_you_mean(value, allowed)}",
+                        (key,))
+    return value
+
+
+def _compile(doc: dict, path: Path | None) -> Mapping:
     for key in ("name", "version", "department", "system", "kind", "record_key", "fields"):
         if key not in doc:
-            raise ValueError(f"{where}: missing top-level key {key!r}")
+            raise SpecError(f"missing top-level key {key!r}")
+    unknown = sorted(set(map(str, doc)) - set(TOP_KEYS))
+    if unknown:
+        raise SpecError(f"unknown top-level key {unknown[0]!r}{did_you_mean(unknown[0], TOP_KEYS)} "
+                        f"(known: {', '.join(TOP_KEYS)})", (unknown[0],))
     if doc["kind"] not in MODELS or doc["kind"] == "envelope":
-        raise ValueError(f"{where}: unknown kind {doc['kind']!r}")
+        kinds = [k for k in MODELS if k != "envelope"]
+        raise SpecError(f"unknown kind {doc['kind']!r}{did_you_mean(doc['kind'], kinds)} (known: {', '.join(kinds)})",
+                        ("kind",))
+    try:
+        version = int(doc["version"])
+    except (TypeError, ValueError):
+        raise SpecError(f"version must be a whole number, got {doc['version']!r}", ("version",)) from None
     tables = doc.get("code_tables") or {}
-    sequence = doc.get("sequence", "gap_free")
-    if sequence not in SEQUENCE_MODES:
-        raise ValueError(f"{where}: sequence must be one of {', '.join(SEQUENCE_MODES)}, got {sequence!r}")
-    versions = doc.get("versions", "conflict")
-    if versions not in VERSION_MODES:
-        raise ValueError(f"{where}: versions must be one of {', '.join(VERSION_MODES)}, got {versions!r}")
-    targets = [(tuple(t.split(".")), compile_field(t, spec, tables)) for t, spec in doc["fields"].items()]
-    envelope_fields = {k: compile_field(k, spec, tables) for k, spec in (doc.get("envelope") or {}).items()}
+    if not isinstance(tables, dict):
+        raise SpecError("code_tables must be a mapping of table names to {code: value}", ("code_tables",))
+    if not isinstance(doc["fields"], dict) or not doc["fields"]:
+        raise SpecError("fields must be a mapping of canonical paths to field specs", ("fields",))
+    sequence = _one_of(doc, "sequence", SEQUENCE_MODES, "gap_free")
+    versions = _one_of(doc, "versions", VERSION_MODES, "conflict")
+    targets = [(str(t), compile_field(str(t), spec, tables, ("fields", t))) for t, spec in doc["fields"].items()]
+    envelope_fields = {k: compile_field(k, spec, tables, ("envelope", k)) for k, spec in (doc.get("envelope") or {}).items()}
+    nested = [(tuple(t.split(".")), f) for t, f in targets]
     return Mapping(
-        name=doc["name"], version=int(doc["version"]), department=doc["department"], system=doc["system"],
+        name=doc["name"], version=version, department=doc["department"], system=doc["system"],
         kind=doc["kind"], description=doc.get("description", ""), path=path,
         when=compile_condition(doc.get("when")),
-        record_key=compile_template(str(doc["record_key"])),
-        record_version=compile_template(str(doc.get("record_version", "1"))),
-        build=_nest(targets), envelope_fields=envelope_fields, condition=describe_condition(doc.get("when")),
+        record_key=compile_template(str(doc["record_key"]), ("record_key",)),
+        record_version=compile_template(str(doc.get("record_version", "1")), ("record_version",)),
+        build=_nest(nested), envelope_fields=envelope_fields, condition=describe_condition(doc.get("when")),
         condition_path=",".join(dict.fromkeys(condition_paths(doc.get("when")))) or None,
         sequence=sequence, versions=versions,
-        case_no_field=envelope_fields.get("case_no") or dict(targets).get(("case_no",)),
+        case_no_field=envelope_fields.get("case_no") or dict(targets).get("case_no"),
+        targets=targets, doc=doc,
     )
 
 
 def load_file(path: Path) -> Mapping:
-    with open(path, encoding="utf-8") as fh:
-        return compile_mapping(yaml.safe_load(fh), path)
+    doc, lines = yamlfile.load_path(Path(path))
+    return compile_mapping(doc, Path(path), lines)

@@ -1,8 +1,15 @@
-"""All mapping files of a tree, indexed by the legacy system they read."""
+"""All mapping files of a tree, indexed by the legacy system they read.
+
+The tree is the settings' `mappings_dir` plus the `mappings/` folder of every installed adapter
+package (an integrator's `tongban-socialsec` ships `tongban_socialsec/mappings/socialsec/*.yaml`).
+Packages are found by their `tongban.adapters` entry point without importing them; a department
+folder in `mappings_dir` shadows the package's of the same name (an operator's edited copy wins)."""
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections import defaultdict
+from importlib.metadata import entry_points
 from pathlib import Path
 
 from hub.model import Envelope
@@ -22,10 +29,21 @@ class MappingSet:
             self._by_system[m.system].append(m)
 
     @classmethod
-    def load(cls, directory: str | Path | None = None) -> "MappingSet":
+    def load(cls, directory: str | Path | None = None, packages: bool = True) -> "MappingSet":
         root = Path(directory or DEFAULT_DIR)
-        files = sorted(p for p in root.glob("*/*.yaml") if not p.name.startswith("_"))
-        return cls([load_file(p) for p in files])
+        files = _files(root)
+        if packages:
+            mine = {p.parent.name for p in files}
+            for extra in package_dirs():
+                if extra.resolve() != root.resolve():
+                    files += [p for p in _files(extra) if p.parent.name not in mine]
+        mappings = [load_file(p) for p in files]
+        seen: dict[str, Mapping] = {}
+        for m in mappings:
+            if m.ref in seen:
+                raise ValueError(f"{m.path}: mapping {m.ref} is defined twice (also in {seen[m.ref].path})")
+            seen[m.ref] = m
+        return cls(mappings)
 
     def sequence_mode(self, ref: str | None) -> str:
         """How the mapping `ref` (name@version) numbers its steps; "none" for no mapping."""
@@ -82,6 +100,26 @@ class MappingSet:
                                                     "value": None,
                                                     "reason": f"no mapping accepts this record ({conditions})"}])
         return out
+
+
+def _files(root: Path) -> list[Path]:
+    return sorted(p for p in root.glob("*/*.yaml") if not p.name.startswith("_"))
+
+
+def package_dirs() -> list[Path]:
+    """The mappings/ folder of each installed adapter package that has one."""
+    out = []
+    for ep in entry_points(group="tongban.adapters"):
+        top = ep.value.split(":")[0].split(".")[0]
+        try:
+            spec = importlib.util.find_spec(top)
+        except (ImportError, ValueError):
+            continue
+        for location in (spec.submodule_search_locations or []) if spec else []:
+            folder = Path(location) / "mappings"
+            if folder.is_dir() and folder not in out:
+                out.append(folder)
+    return out
 
 
 def _holds(mapping: Mapping, record: dict) -> bool:

@@ -17,130 +17,123 @@ A field spec is a dict with any of:
         marks of a lossy conversion (U+FFFD, or "?" standing for a lost Chinese character), the
         record is refused at stage decode naming the field, or (flag) taken with the field
         named in the envelope's flags (lossy.py).
-A bare string is shorthand for {path: <string>}."""
+A bare string is shorthand for {path: <string>}. A spec with `each:` maps a list (lists.py).
+
+Every compiled field carries `.lineage`: where its value comes from (source path or const,
+transforms, code table, default), for `tongban mapping try` and `tongban mapping docs`."""
 from __future__ import annotations
 
 import re
 from typing import Any, Callable
 
-from hub.model.masking import mask_value
-
 from . import lossy
+from .base import KEY_MAX, MISSING, NOT_TEXT, FieldError, LossyText, compile_path, not_text  # noqa: F401
+from .conditions import compile_condition, compile_template, condition_paths, describe_condition  # noqa: F401
+from .errors import SpecError, did_you_mean
 from .nulls import NoValue
-from .transforms import _FULLWIDTH, FACTORIES, TRANSFORMS, TransformError
+from .transforms import FACTORIES, TRANSFORMS, TransformError
 
-_MISSING = object()
-# A record key names the record in message headers and in the store (record_key, 255 characters:
-# hub/store/schema.py KEY); a longer one would fail the store's insert on PostgreSQL on every re-read.
-KEY_MAX = 255
-# NUL and the other C0 controls (tab, LF and CR are text) and lone surrogates (what bytes that
-# were not valid in the declared encoding become under surrogateescape, or a JSON "\ud800"):
-# not text in any legacy system, refused by PostgreSQL (NUL) and by XML 1.0 destinations.
-_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+_MISSING = MISSING
+FIELD_KEYS = ("path", "const", "transform", "null_values", "code_table", "default", "required", "pattern", "text")
 
 
-def _not_text(char: str, pos: int) -> str:
-    code = ord(char)
-    if code == 0:
-        what = "a NUL character (U+0000)"
-    elif code < 0x20:
-        what = f"the control character U+{code:04X}"
-    else:
-        what = f"a lone surrogate U+{code:04X} (bytes that were not valid in the declared encoding?)"
-    return f"contains {what} at position {pos}; not text"
-
-
-class FieldError(ValueError):
-    stage = "map"
-
-    def __init__(self, field: str, reason: str, value: Any = None):
-        self.field, self.reason, self.value = field, reason, mask_value(field, value) if isinstance(value, str) else value
-        super().__init__(f"{field}: {reason}")
-
-
-class LossyText(FieldError):
-    """Text that lost characters before it reached the hub: the record was not decoded whole."""
-    stage = "decode"
-
-
-def _steps(target: str, names) -> list[Callable]:
-    names = [names] if isinstance(names, (str, dict)) else list(names)
-    steps = []
+def transform_names(names) -> list[str]:
+    """The transforms of a spec as people read them: ['trim', 'decimal(unit=万元)']."""
+    names = [names] if isinstance(names, (str, dict)) else list(names or [])
+    out = []
     for n in names:
+        if isinstance(n, dict) and len(n) == 1:
+            (name, params), = n.items()
+            args = ", ".join(f"{k}={v}" for k, v in (params or {}).items()) if isinstance(params, dict) else params
+            out.append(f"{name}({args})")
+        else:
+            out.append(str(n))
+    return out
+
+
+def _steps(target: str, names, key: tuple) -> list[Callable]:
+    single = isinstance(names, (str, dict))
+    names = [names] if single else list(names)
+    steps = []
+    for i, n in enumerate(names):
+        where = key if single else key + (i,)
         params: dict = {}
         if isinstance(n, dict):
             if len(n) != 1:
-                raise ValueError(f"field {target}: a transform with parameters is one {{name: {{parameters}}}}")
+                raise SpecError(f"field {target}: a transform with parameters is one {{name: {{parameters}}}}", where)
             (n, params), = n.items()
+            where = where + (n,)
             if n not in FACTORIES:
-                raise ValueError(f"field {target}: transform {n!r} takes no parameters "
-                                 f"(those that do: {', '.join(sorted(FACTORIES))})")
+                raise SpecError(f"field {target}: transform {n!r} takes no parameters "
+                                f"(those that do: {', '.join(sorted(FACTORIES))})", where)
             if not isinstance(params, dict):
-                raise ValueError(f"field {target}: the parameters of {n!r} must be a mapping")
+                raise SpecError(f"field {target}: the parameters of {n!r} must be a mapping", where)
         if n not in TRANSFORMS:
-            raise ValueError(f"field {target}: unknown transform {n!r} (known: {', '.join(sorted(TRANSFORMS))})")
+            raise SpecError(f"field {target}: unknown transform {n!r}{did_you_mean(n, TRANSFORMS)} "
+                            f"(known: {', '.join(sorted(TRANSFORMS))})", where)
         if not params:
             steps.append(TRANSFORMS[n])
             continue
         try:
             steps.append(FACTORIES[n](**params))
         except (TypeError, ValueError) as exc:
-            raise ValueError(f"field {target}: transform {n!r}: {exc}") from None
+            raise SpecError(f"field {target}: transform {n!r}: {exc}", where) from None
     return steps
 
 
-def compile_path(path: str) -> Callable[[Any], Any]:
-    parts = [int(p) if p.isdigit() else p for p in path.split(".")]
-    if len(parts) == 1:
-        key = parts[0]
-        return lambda rec: rec.get(key, _MISSING) if isinstance(rec, dict) else _MISSING
-
-    def get(rec):
-        cur = rec
-        for p in parts:
-            if isinstance(p, int):
-                if not isinstance(cur, list) or p >= len(cur):
-                    return _MISSING
-                cur = cur[p]
-            elif isinstance(cur, dict) and p in cur:
-                cur = cur[p]
-            else:
-                return _MISSING
-        return cur
-    return get
+def _lineage(spec: dict) -> dict:
+    out = {"source": spec.get("path"), "transforms": transform_names(spec.get("transform"))}
+    if "const" in spec:
+        out = {"source": None, "const": spec["const"], "transforms": []}
+    for k in ("code_table", "default", "pattern", "null_values"):
+        if k in spec:
+            out[k] = spec[k]
+    out["required"] = bool(spec.get("required", False))
+    return out
 
 
-def compile_field(target: str, spec: Any, code_tables: dict[str, dict]) -> Callable[[dict], Any]:
+def compile_field(target: str, spec: Any, code_tables: dict[str, dict], key=None) -> Callable[[dict], Any]:
+    key = tuple(key) if key is not None else ("fields", target)
     if isinstance(spec, str):
         spec = {"path": spec}
+    if isinstance(spec, dict) and "each" in spec:
+        from .lists import compile_list
+        return compile_list(target, spec, code_tables, key)
     if not isinstance(spec, dict):
-        raise ValueError(f"field {target}: spec must be a path string or a mapping, got {type(spec).__name__}")
-    unknown = set(spec) - {"path", "const", "transform", "null_values", "code_table", "default", "required",
-                           "pattern", "text"}
+        raise SpecError(f"field {target}: spec must be a path string or a mapping, got {type(spec).__name__}", key)
+    unknown = sorted(set(spec) - set(FIELD_KEYS))
     if unknown:
-        raise ValueError(f"field {target}: unknown keys {sorted(unknown)}")
+        hint = did_you_mean(unknown[0], FIELD_KEYS + ("each",))
+        raise SpecError(f"field {target}: unknown keys {unknown}{hint} (known: {', '.join(FIELD_KEYS)}, or each)",
+                        key + (unknown[0],))
     if "const" in spec:
         const = spec["const"]
-        return lambda rec: const
+        field = lambda rec: const   # noqa: E731
+        field.lineage = _lineage(spec)
+        return field
     if "path" not in spec:
-        raise ValueError(f"field {target}: needs 'path' or 'const'")
+        raise SpecError(f"field {target}: needs 'path' or 'const'", key)
 
-    source = spec["path"]
+    source = str(spec["path"])
     get = compile_path(source)
-    steps = _steps(target, spec.get("transform") or [])
+    steps = _steps(target, spec.get("transform") or [], key + ("transform",))
     text = spec.get("text")
     if text not in (None, "refuse", "flag"):
-        raise ValueError(f"field {target}: text must be refuse or flag, not {text!r}")
+        raise SpecError(f"field {target}: text must be refuse or flag, not {text!r}", key + ("text",))
     nulls = frozenset(spec.get("null_values") or ())
     table = None
     if "code_table" in spec:
-        if spec["code_table"] not in code_tables:
-            raise ValueError(f"field {target}: code table {spec['code_table']!r} is not defined")
-        table = {str(k): v for k, v in code_tables[spec["code_table"]].items()}
+        name = spec["code_table"]
+        if name not in code_tables:
+            raise SpecError(f"field {target}: code table {name!r} is not defined{did_you_mean(name, code_tables)} "
+                            f"(code_tables: {', '.join(sorted(code_tables)) or 'none'})", key + ("code_table",))
+        if not isinstance(code_tables[name], dict):
+            raise SpecError(f"code table {name!r} must be a mapping of codes to values", ("code_tables", name))
+        table = {str(k): v for k, v in code_tables[name].items()}
     try:
         pattern = re.compile(spec["pattern"]) if "pattern" in spec else None
     except (re.error, TypeError) as exc:
-        raise ValueError(f"field {target}: pattern is not a valid regular expression: {exc}") from None
+        raise SpecError(f"field {target}: pattern is not a valid regular expression: {exc}", key + ("pattern",)) from None
     has_default = "default" in spec
     default = spec.get("default")
     required = bool(spec.get("required", False))
@@ -148,16 +141,16 @@ def compile_field(target: str, spec: Any, code_tables: dict[str, dict]) -> Calla
     def field(rec):
         value = get(rec)
         if isinstance(value, str) and not value.isprintable():   # fast path: most text is printable
-            bad = _NOT_TEXT.search(value)
+            bad = NOT_TEXT.search(value)
             if bad:
-                raise FieldError(source, _not_text(bad.group(), bad.start()), None)
+                raise FieldError(source, not_text(bad.group(), bad.start()), None, target)
         # null_values are compared trimmed ("长期 " is 长期); lists and objects are never "null values".
-        if value is _MISSING or (isinstance(value, str) and value.strip() in nulls):
+        if value is MISSING or (isinstance(value, str) and value.strip() in nulls):
             value = None
         original, none_because = value, None
         if text is not None and isinstance(value, str) and (lost := lossy.lost(value)):
             if text == "refuse":
-                raise LossyText(source, f"{lost}; refused (text: refuse)", value)
+                raise LossyText(source, f"{lost}; refused (text: refuse)", value, target)
             lossy.flag(f"{target}: {lost}")
         if value is not None:
             try:
@@ -166,99 +159,24 @@ def compile_field(target: str, spec: Any, code_tables: dict[str, dict]) -> Calla
             except NoValue as exc:
                 value, none_because = None, str(exc)
             except TransformError as exc:
-                raise FieldError(f"{source}", str(exc), original) from None
+                raise FieldError(source, str(exc), original, target) from None
             if value is not None and pattern is not None and not pattern.fullmatch(str(value)):
-                raise FieldError(source, f"does not match the expected format {pattern.pattern}", original)
+                raise FieldError(source, f"does not match the expected format {pattern.pattern}", original, target)
             if value is not None and table is not None:
-                key = str(value)
-                if key not in table:
-                    raise FieldError(source, f"code {key!r} is not in code table {spec['code_table']!r}", None)
-                value = table[key]
+                code = str(value)
+                if code not in table:
+                    raise FieldError(source, f"code {code!r} is not in code table {spec['code_table']!r}", None,
+                                     target)
+                value = table[code]
         if value is None:
             if has_default:
                 return default
             if required:
                 raise FieldError(source, "required value is missing" + (f": {none_because}" if none_because else ""),
-                                 original if none_because else None)
+                                 original if none_because else None, target)
         elif required and isinstance(value, str) and not value.strip():
             # A CSV column or an XML element that is there but empty: as missing as can be.
-            raise FieldError(source, "required value is empty")
+            raise FieldError(source, "required value is empty", None, target)
         return value
+    field.lineage = _lineage(spec)
     return field
-
-
-def compile_template(template: str) -> Callable[[dict], str]:
-    """'{eventId}' or 'REG-{registration.applyNo}' -> a function of the record."""
-    import string
-    pieces = []
-    for literal, name, _, _ in string.Formatter().parse(template):
-        pieces.append(literal)
-        if name is not None:
-            pieces.append(compile_path(name))
-
-    def render(rec):
-        out = []
-        for p in pieces:
-            if isinstance(p, str):
-                out.append(p)
-            else:
-                v = p(rec)
-                if v is _MISSING or v is None:
-                    raise FieldError(template, "a key field of the record is missing")
-                v = str(v)
-                if not v.isprintable() and (bad := _NOT_TEXT.search(v)):   # a key names the record in
-                    raise FieldError(template, _not_text(bad.group(), bad.start()), None)   # logs and stores
-                out.append(v)
-        key = "".join(out)
-        if len(key) > KEY_MAX:
-            raise FieldError(template, f"the key is {len(key)} characters long, more than {KEY_MAX}", None)
-        return key
-    return render
-
-
-def _condition_value(v):
-    # Conditions see the value as an operator meant it: trimmed, full-width folded ("０３ " is "03").
-    if isinstance(v, str):
-        return v.translate(_FULLWIDTH).strip()
-    return v if isinstance(v, (int, float, bool)) or v is None else _MISSING
-
-
-def compile_condition(cond: dict | None) -> Callable[[dict], bool]:
-    """{path, equals | in}, or {all: [conditions]} / {any: [conditions]} to combine them."""
-    if not cond:
-        return lambda rec: True
-    if isinstance(cond, dict) and ("all" in cond or "any" in cond):
-        parts = [compile_condition(c) for c in cond.get("all") or cond.get("any") or []]
-        if not parts:
-            raise ValueError("a combined 'when' condition needs at least one part")
-        if "all" in cond:
-            return lambda rec: all(p(rec) for p in parts)
-        return lambda rec: any(p(rec) for p in parts)
-    if not isinstance(cond, dict) or "path" not in cond:
-        raise ValueError("a 'when' condition needs 'path' and 'equals' or 'in'")
-    get = compile_path(cond["path"])
-    if "equals" in cond:
-        want = cond["equals"]
-        return lambda rec: _condition_value(get(rec)) == want
-    if "in" in cond:
-        allowed = frozenset(cond["in"])
-        return lambda rec: _condition_value(get(rec)) in allowed
-    raise ValueError("a 'when' condition needs 'equals' or 'in'")
-
-
-def describe_condition(cond: dict | None) -> str:
-    if not cond:
-        return "always"
-    for how in ("all", "any"):
-        if how in cond:
-            return f" {'and' if how == 'all' else 'or'} ".join(describe_condition(c) for c in cond[how])
-    return f"{cond['path']} {'= ' + repr(cond['equals']) if 'equals' in cond else 'in ' + repr(cond['in'])}"
-
-
-def condition_paths(cond: dict | None) -> list[str]:
-    """The record fields a condition reads (named in the error when no mapping accepts a record)."""
-    if not cond:
-        return []
-    if "all" in cond or "any" in cond:
-        return [p for c in cond.get("all") or cond.get("any") or [] for p in condition_paths(c)]
-    return [cond["path"]]

@@ -95,11 +95,11 @@ def test_missing_top_level_key_names_file_and_key(key):
 def test_unknown_field_spec_key_and_unknown_kind_name_the_file():
     d = doc()
     d["fields"]["case_no"] = {"pth": "caseNo"}
-    with pytest.raises(ValueError, match=r"person_event\.yaml: field case_no: unknown keys \['pth'\]"):
+    with pytest.raises(ValueError, match=r"person_event\.yaml \(fields\.case_no\.pth\): field case_no: unknown keys \['pth'\]; did you mean 'path'\?"):
         compile_mapping(d, WHERE)
-    with pytest.raises(ValueError, match=r"person_event\.yaml: unknown kind 'event'"):
+    with pytest.raises(ValueError, match=r"person_event\.yaml \(kind\): unknown kind 'event'"):
         compile_mapping(doc(kind="event"), WHERE)
-    with pytest.raises(ValueError, match=r"person_event\.yaml: field case_no: needs 'path' or 'const'"):
+    with pytest.raises(ValueError, match=r"person_event\.yaml \(fields\.case_no\): field case_no: needs 'path' or 'const'"):
         compile_mapping(doc(fields={"case_no": {"transform": "trim"}}), WHERE)
 
 
@@ -135,7 +135,7 @@ def test_load_file_names_the_file_it_read(tmp_path):
     d["fields"]["occurred_at"]["transform"] = "timestamp"
     path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump(d, allow_unicode=True), encoding="utf-8")
-    with pytest.raises(ValueError, match=rf"{path}: field occurred_at: unknown transform 'timestamp'"):
+    with pytest.raises(ValueError, match=rf"{path}:\d+ \(fields\.occurred_at\.transform\): field occurred_at: unknown transform 'timestamp'"):
         load_file(path)
 
 

@@ -60,6 +60,25 @@ class BuiltinSimulator(Simulator):
     def applications(self) -> list[dict]:
         return list(self._admin("/_admin/applications")["items"])
 
+    def touch(self) -> str | None:
+        """commerce: the first event corrected, as its feed shows a correction: the row moves to the
+        feed's end with a new updatedAt. The other simulators never change a row they served
+        (housing and land correct by new rows, which are new records)."""
+        if self.name != "commerce":
+            return None
+        s = self.server
+        with s.lock:
+            event = s.events.pop(0)
+            s.keys.pop(0)
+            s.visible_at.pop(0)
+            stamp = s._stamp()
+            event["opinion"] = f"{event.get('opinion') or ''}（更正）"
+            event["updatedAt"] = stamp.isoformat(timespec="microseconds")
+            s.events.append(event)
+            s.keys.append((stamp, event["eventId"]))
+            s.visible_at.append(stamp)
+        return str(event["eventId"])
+
 
 class PlatformFeedSimulator(BuiltinSimulator):
     """The unified platform's application feed: its records are applications submitted online."""

@@ -33,16 +33,27 @@ def check_timing(subject) -> str:
             loaded += live.sim.load(cases)
             cases *= 2
         source = adapter.source()
+        n = pages = 0
+        cursor, slowest = None, 0.0
         try:
-            start = time.monotonic()
-            page = source.fetch(None, size)
-            seconds = time.monotonic() - start
+            # a page may hold rows the source settles without handing on (a 前置库's context rows):
+            # pages are read until page_size records came, and the slowest page is what counts
+            while n < size and pages < 50:
+                start = time.monotonic()
+                page = source.fetch(cursor, size)
+                slowest = max(slowest, time.monotonic() - start)
+                pages += 1
+                n += len(page.records)
+                if page.records:
+                    source.acknowledge(page, {})
+                cursor = page.cursor
+                if not page.has_more:
+                    break
         finally:
             source.close()
-    n = len(page.records)
     if n == 0:
-        raise Failed(f"a fetch of {size} from a feed holding {loaded} records gave none")
-    rate = f"{n} record(s) in {seconds:.3f} s ({n / seconds if seconds else float('inf'):,.0f}/s)"
-    if seconds > subject.page_budget:
+        raise Failed(f"fetches of {size} from a feed holding {loaded} records gave none")
+    rate = f"{n} record(s) in {pages} page(s), the slowest {slowest:.3f} s"
+    if slowest > subject.page_budget:
         raise Failed(f"{rate}: over the page budget of {subject.page_budget:.1f} s")
     return f"{rate}, page_size {size}"

@@ -9,11 +9,11 @@ from .subject import Failed
 PAGE_SIZES = (1, 2, 5)
 
 
-def walk(live, page: int, limit_pages: int = 10_000, cursor=None):
+def walk(live, page: int, limit_pages: int = 2_000, cursor=None):
     """Read the feed to its end as the hub does, with a crash before every checkpoint: each page is
     read, the source thrown away, a new one built, the page read again from the same cursor and
     compared. Returns (records in order, cursor at the end)."""
-    subject, source, got = live.subject, live.source(), []
+    subject, source, got, idle = live.subject, live.source(), [], 0
     try:
         for _ in range(limit_pages):
             first = source.fetch(cursor, page)
@@ -34,9 +34,15 @@ def walk(live, page: int, limit_pages: int = 10_000, cursor=None):
             got += again.records
             if again.records:
                 source.acknowledge(again, {})
-                cursor = again.cursor
+                idle = 0
             elif not again.has_more:
                 return got, cursor
+            elif again.cursor == cursor:
+                idle += 1
+                if idle >= 3:
+                    raise Failed(f"at cursor {cursor} the source answers empty pages that say has_more, and "
+                                 f"the cursor does not move: the hub would poll there for ever")
+            cursor = again.cursor
         raise Failed(f"the feed did not end within {limit_pages} pages of {page} (has_more stays true)")
     finally:
         source.close()

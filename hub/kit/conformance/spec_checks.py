@@ -50,6 +50,8 @@ def check_spec(subject) -> str:
     cls.spec.describe()   # what `tongban adapters describe` prints must build
     if not subject.mappings_for_system():
         problems.append(f"no mapping reads system {cls.system!r} (mappings name it in their system: key)")
+    if problems:   # an adapter that does not declare itself is not built
+        raise Failed("; ".join(problems))
     with subject.live() as live:
         try:
             adapter = live.adapter()

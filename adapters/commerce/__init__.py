@@ -28,6 +28,11 @@ class CommerceAdapter(Adapter):
     def sink(self) -> CommerceSink:
         return CommerceSink(self.name, self.config["url"], self.config["timeout"])
 
+    @classmethod
+    def simulator(cls):
+        from sims.harness import BuiltinSimulator   # the simulators are not needed to run the hub
+        return BuiltinSimulator("commerce")
+
     def check(self) -> CheckResult:
         try:
             resp = requests.get(f"{self.config['url'].rstrip('/')}/api/v1/changes",

@@ -50,7 +50,7 @@ class HousingAdapter(Adapter):
     department = "housing"
     department_label = ("住房和城乡建设局", "housing and construction")
     system = "housing-spgl"
-    style = "database"
+    style = "db"
     has_sink = True
     spec = ConfigSpec(fields=(
         Field("db_url", "SQLAlchemy URL of the 前置库 (the SPGL exchange database)", required=True, secret=True,
@@ -67,6 +67,11 @@ class HousingAdapter(Adapter):
 
     def sink(self) -> SpglSink:
         return SpglSink(make_engine(self.config["db_url"]), self.config["region"])
+
+    @classmethod
+    def simulator(cls):
+        from sims.harness import BuiltinSimulator   # the simulators are not needed to run the hub
+        return BuiltinSimulator("housing")
 
     def check(self) -> CheckResult:
         """Connects and counts the rows waiting (SJSCZT=0) in each table the source reads."""

@@ -21,7 +21,7 @@ class LandAdapter(Adapter):
     department = "land"
     department_label = ("自然资源局", "land resources")
     system = "land-approval"
-    style = "files"
+    style = "file"
     has_sink = True
     spec = ConfigSpec(fields=(
         Field("outbox", "folder the land system drops its batch files into; the hub picks them up here",
@@ -58,6 +58,11 @@ class LandAdapter(Adapter):
 
     def sink(self) -> LandSink:
         return LandSink(self.name, self._path("inbox"))
+
+    @classmethod
+    def simulator(cls):
+        from sims.harness import BuiltinSimulator   # the simulators are not needed to run the hub
+        return BuiltinSimulator("land")
 
     def check(self) -> CheckResult:
         f, inbox = self.folders(), self._path("inbox")

@@ -42,6 +42,11 @@ class NdrcAdapter(Adapter):
     def sink(self) -> NdrcSink:
         return NdrcSink(self.name, self.wsdl, self.config["timeout"])
 
+    @classmethod
+    def simulator(cls):
+        from sims.harness import BuiltinSimulator   # the simulators are not needed to run the hub
+        return BuiltinSimulator("ndrc")
+
     def check(self) -> CheckResult:
         client = SoapClient(self.wsdl, self.config["timeout"])
         try:

@@ -99,6 +99,11 @@ class PlatformAdapter(Adapter):
     def source(self) -> PlatformApplicationSource:
         return PlatformApplicationSource(self.config["url"], self.config["timeout"], self.config["max_record_bytes"])
 
+    @classmethod
+    def simulator(cls):
+        from sims.harness import PlatformFeedSimulator   # the simulators are not needed to run the hub
+        return PlatformFeedSimulator()
+
     def check(self) -> CheckResult:
         try:
             resp = requests.get(f"{self.config['url'].rstrip('/')}/api/v1/applications/feed",

@@ -18,6 +18,11 @@ Adapter (a class; the hub builds one per track from the settings under ``adapter
     declared. Mark passwords and tokens ``secret=True``: they are never printed.
     source() -> Source; sink() -> Sink or None (set has_sink = True when it returns one);
     check() -> CheckResult: a connection test that reads nothing it would change.
+    simulator() (a classmethod) -> Simulator: a stand-in for the system that the conformance
+    suite starts, fills and spoils (hub.adapter.simulator says what it must offer); an adapter
+    without one cannot pass ``tongban adapters check NAME --conformance`` (hub.kit.conformance).
+    mappings_dir: the folder holding mappings/<department>/ in the adapter's own package; None
+    when its mappings live in the hub's tree.
 
 Source (subclass it; fetch is the one member to write)
     fetch(cursor, limit) -> Page: up to ``limit`` records after ``cursor`` (None: from the
@@ -57,8 +62,9 @@ from hub.delivery.retrying import within_attempt
 
 from .base import Adapter, CheckResult, Page, PageUnreadable, RawRecord, Sink, Source, SourceUnavailable
 from .guard import DEFAULT_MAX_RECORD_BYTES, checked, is_html, page_json
+from .simulator import Simulator
 from .spec import HUB_FIELDS, ConfigError, ConfigSpec, Field
 
-__all__ = ["Adapter", "CheckResult", "Page", "PageUnreadable", "RawRecord", "Sink", "Source", "SourceUnavailable",
+__all__ = ["Adapter", "CheckResult", "Page", "PageUnreadable", "RawRecord", "Sink", "Source", "SourceUnavailable", "Simulator",
            "ConfigSpec", "ConfigError", "Field", "HUB_FIELDS", "ACCEPTED", "DUPLICATE", "DeliveryError", "MessageMeta",
            "outcome", "within_attempt", "DEFAULT_MAX_RECORD_BYTES", "checked", "is_html", "page_json"]

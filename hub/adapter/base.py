@@ -95,6 +95,9 @@ class Adapter:
     department_label: ClassVar[tuple[str, str] | None] = None
     spec: ClassVar[ConfigSpec]
     has_sink: ClassVar[bool] = False        # True when sink() delivers applications southbound
+    # A folder holding mappings/<department>/ of the adapter's own package (its mappings and
+    # samples); None: they live in the hub's mappings tree
+    mappings_dir: ClassVar[str | None] = None
 
     def __init__(self, config: dict):
         self.config = self.spec.resolve(self.name, config)
@@ -109,3 +112,9 @@ class Adapter:
     def check(self) -> CheckResult:
         """Connection test: can the hub reach the system with this configuration?"""
         raise NotImplementedError
+
+    @classmethod
+    def simulator(cls):
+        """A fresh hub.adapter.simulator.Simulator standing in for the system (the conformance kit
+        starts it); None for an adapter without one, which cannot pass the conformance suite."""
+        return None

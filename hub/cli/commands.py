@@ -156,6 +156,9 @@ def adapters(args) -> int:
     if not args.name:
         raise ValueError(f"adapters {args.action}: name an adapter (installed: {', '.join(sorted(registry.available()))})")
     cls = registry.load(args.name)
+    if args.action == "check" and args.conformance:
+        from hub.cli.conformance import conformance
+        return conformance(args)
     if args.action == "describe":
         print(json.dumps({"name": cls.name, "department": cls.department, "system": cls.system, "style": cls.style,
                           "config": cls.spec.describe()}, ensure_ascii=False, indent=2))
@@ -234,15 +237,20 @@ def register(sub) -> None:
     cs = c.add_subparsers(dest="action", required=True)
     cs.add_parser("sync", help="fetch every item from the catalogue system into the store").set_defaults(
         func=catalog_sync)
-    a = sub.add_parser("adapters", help="installed adapters: list, describe NAME, check NAME (connection test), "
-                       "new NAME (scaffold a package), docs (the catalogue page)")
+    a = sub.add_parser("adapters", help="installed adapters: list, describe NAME, check NAME (connection test; "
+                       "--conformance: the conformance suite), new NAME (scaffold a package), docs (the catalogue page)")
     a.add_argument("action", choices=["list", "describe", "check", "new", "docs"])
     a.add_argument("name", nargs="?")
-    a.add_argument("--style", default="rest", help="new: rest, soap, db or file (rest has templates so far)")
+    a.add_argument("--style", default="rest", help="new: rest, soap, db or file")
     a.add_argument("--package", help="new: the folder to write (default ./tongban-NAME)")
     a.add_argument("--department", help="new: the department, when not NAME")
     a.add_argument("--label-zh", default="", help="new: the department's Chinese name")
     a.add_argument("--label-en", default="", help="new: the department's English name")
     a.add_argument("--out", help="docs: the catalogue file (default docs/adapters.md)")
     a.add_argument("--check", action="store_true", help="docs: only say whether the catalogue is current")
+    a.add_argument("--conformance", action="store_true", help="check: run the conformance suite against the "
+                   "adapter's simulator on the settings' broker (docs/conformance.md); exit 1 on any failure")
+    a.add_argument("--only", help="check --conformance: these checks only, comma-separated")
+    a.add_argument("--page-budget", type=float, default=5.0, help="check --conformance: seconds a page may take")
+    a.add_argument("--json", action="store_true", help="machine-readable output (JSON)")
     a.set_defaults(func=adapters)

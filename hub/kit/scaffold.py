@@ -24,15 +24,15 @@ class ScaffoldError(ValueError):
     pass
 
 
-def _files(style: str, package: str, dept: str, name: str) -> dict[str, str]:
-    """template -> path in the package"""
-    return {"pyproject.toml.tmpl": "pyproject.toml",
-            "__init__.py.tmpl": f"{package}/__init__.py",
-            "source.py.tmpl": f"{package}/source.py",
-            "sink.py.tmpl": f"{package}/sink.py",
-            "sim.py.tmpl": f"{package}/sim.py",
-            "case_event.yaml.tmpl": f"{package}/mappings/{dept}/case_event.yaml",
-            "test_adapter.py.tmpl": f"tests/test_{name}.py"}
+def _files(style: str, package: str, dept: str, name: str) -> dict[Path, str]:
+    """template -> path in the package: the style's own, then the ones every style shares"""
+    return {TEMPLATES / "common" / "pyproject.toml.tmpl": "pyproject.toml",
+            TEMPLATES / style / "__init__.py.tmpl": f"{package}/__init__.py",
+            TEMPLATES / style / "source.py.tmpl": f"{package}/source.py",
+            TEMPLATES / style / "sink.py.tmpl": f"{package}/sink.py",
+            TEMPLATES / style / "sim.py.tmpl": f"{package}/sim.py",
+            TEMPLATES / style / "case_event.yaml.tmpl": f"{package}/mappings/{dept}/case_event.yaml",
+            TEMPLATES / "common" / "test_adapter.py.tmpl": f"tests/test_{name}.py"}
 
 
 def new(name: str, style: str, directory: str | Path | None = None, *, department: str | None = None,
@@ -56,9 +56,9 @@ def new(name: str, style: str, directory: str | Path | None = None, *, departmen
     cls_base = "".join(p.capitalize() for p in name.split("_"))
     values = {"name": name, "dept": dept, "package": package, "cls": f"{cls_base}Adapter", "cls_base": cls_base,
               "system": f"{dept}-system", "label_zh": label_zh or dept, "label_en": label_en or dept,
-              "port": str(port), "key_field": "eventId", "prefix": dept[:4].upper()}
+              "port": str(port), "key_field": "eventId", "prefix": dept[:4].upper(), "style": style}
     for template, target in _files(style, package, dept, name).items():
-        text = Template((TEMPLATES / style / template).read_text(encoding="utf-8")).substitute(values)
+        text = Template(template.read_text(encoding="utf-8")).substitute(values)
         path = root / target
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")

@@ -35,7 +35,7 @@ def test_the_generated_tests_pass_at_once(installed):
     run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"], cwd=pkg,
                          env=_env(site), capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
-    assert "7 passed" in run.stdout
+    assert "8 passed" in run.stdout
 
 
 def test_the_hub_finds_it_by_its_entry_point_and_labels_its_department(installed):

@@ -4,8 +4,8 @@ busiest month, all levels and county only, and prints the times.
 
     .venv/bin/python bench/report_monthly.py [--cases N] [--url postgresql+psycopg://...]
 
-The rows are written straight to supervision_cases (hub/report/facts.py's shape, without the
-pydantic round trip) so filling is not what is measured."""
+The rows are written straight to supervision_cases with COPY (hub/report/facts.py's shape,
+without the pydantic round trip) so filling is not what is measured; its time is printed too."""
 from __future__ import annotations
 
 import argparse
@@ -36,24 +36,25 @@ def main() -> None:
         store = Store.open(a.url, engine_kwargs={"connect_args": {"options": f"-csearch_path={schema}"}})
         store.save_catalogue(supervision.catalogue())
         months = supervision.months_back(a.last_month, 12)
-        t0, batch, now = time.perf_counter(), [], utcnow()
+        t0, now = time.perf_counter(), utcnow()
+        cols = [c.name for c in supervision_cases.columns]
+        # COPY, not INSERTs: 2,000,000 rows go in about as fast as they are made
         with store._engine.begin() as conn:
-            for c in supervision.cases(months, a.cases // 12, seed=11):
-                req = len(c["materials"])
-                reused = sum(1 for m in c["materials"] if m["reused_from"])
-                batch.append({
-                    "case_no": c["case_no"], "department": c["department"], "item_code": c["item_code"],
-                    "channel": c["channel"], "status": c["status"], "visits": c["visits"],
-                    "materials_required": req, "materials_provided": req - reused, "materials_reused": reused,
-                    "one_window": None if c["one_window"] is None else int(c["one_window"]),
-                    "promised_days": c["promised_days"], "submitted_at": c["submitted_at"],
-                    "accepted_at": c["accepted_at"], "completed_at": c["completed_at"],
-                    "due_at": add_working_days(c["accepted_at"], c["promised_days"]), "updated_at": now})
-                if len(batch) == 20_000:
-                    conn.execute(sa.insert(supervision_cases), batch)
-                    batch = []
-            if batch:
-                conn.execute(sa.insert(supervision_cases), batch)
+            cur = conn.connection.driver_connection.cursor()
+            with cur.copy(f"COPY supervision_cases ({', '.join(cols)}) FROM STDIN") as copy:
+                for c in supervision.cases(months, a.cases // 12, seed=11):
+                    req = len(c["materials"])
+                    reused = sum(1 for m in c["materials"] if m["reused_from"])
+                    row = {
+                        "case_no": c["case_no"], "department": c["department"], "item_code": c["item_code"],
+                        "channel": c["channel"], "status": c["status"], "visits": c["visits"],
+                        "materials_required": req, "materials_provided": req - reused, "materials_reused": reused,
+                        "one_window": None if c["one_window"] is None else int(c["one_window"]),
+                        "promised_days": c["promised_days"], "submitted_at": c["submitted_at"],
+                        "accepted_at": c["accepted_at"], "completed_at": c["completed_at"],
+                        "due_at": add_working_days(c["accepted_at"], c["promised_days"]), "updated_at": now,
+                        "last_sequence": None}
+                    copy.write_row([row[k] for k in cols])
             conn.exec_driver_sql("ANALYZE supervision_cases")
         fill = time.perf_counter() - t0
         month = months[-2]

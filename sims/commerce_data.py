@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
+from .case_facts import case_facts
 from .codes import USCC_ALPHABET, make_uscc, spoil_check, to_fullwidth
 from .office_hours import office_moment
 
@@ -67,6 +68,8 @@ SOLE_SUFFIXES = ["商行", "经营部", "工作室", "服务部"]
 OPERATORS = ["周晓燕", "王建平", "陈丽华", "李志强", "沈佳怡", "徐海军", "金晓东", "楼丽娟"]
 MOBILE_PREFIXES = ["130", "133", "135", "137", "138", "139", "150", "152", "158", "159",
                    "177", "180", "181", "186", "187", "189", "199"]
+# 申请渠道 as the registration system numbers it (invented), and how a material came
+CHANNEL_CODES = {"window": "01", "online": "02", "mobile": "03", "self_service": "04"}
 ORG_BODY_CHARS = USCC_ALPHABET[:-1]  # Y never shows up in 主体标识码 bodies issued in Hangzhou
 
 
@@ -189,6 +192,7 @@ class CaseFactory:
             "registration": registration,
             "badUscc": bad,
         }
+        facts = case_facts(case["applyNo"], "commerce", item_code, accepted)
         events = []
         for (step, code, name, opinion), when in zip(STEPS, times):
             event = {
@@ -205,6 +209,13 @@ class CaseFactory:
                 "registration": self.as_typed(registration),
                 "_at": when,  # sort key only; the server removes it
             }
+            # what the monthly report needs: told at acceptance, the visits again at the end
+            event["visitCount"] = facts.visits if step == 3 else facts.visits_at_acceptance
+            if step == 1:
+                event.update(applyChannel=CHANNEL_CODES[facts.channel], applyTime=self.event_time(facts.submitted_at),
+                             promiseDays=facts.promised_days, materials=facts.materials)
+                if facts.one_window is not None:
+                    event["oneWindow"] = "Y" if facts.one_window else "N"
             if step == 3:
                 event.update(licenceNo=uscc, validFrom=registration["opfrom"], validTo=opto)
             events.append(event)

@@ -156,6 +156,10 @@ def run_demo(cases: int, bad: int, timeout: float, settings: dict, out=None, app
                     if summaries:
                         report["dualtrack"] = summaries
                         break
+        report["monthly_report"] = write_monthly_report(store, settings_in)
+        if report["monthly_report"]:
+            print(f"monthly report of the demo's cases ({report['monthly_report']['month']}): "
+                  f"{report['monthly_report']['path']}", file=out, flush=True)
         report["seconds"] = round(time.monotonic() - started, 2)
         report["workers"] = workers
         STORM.flush()            # the dead letters' summary before the demo's, not after it
@@ -171,6 +175,17 @@ def run_demo(cases: int, bad: int, timeout: float, settings: dict, out=None, app
         if metrics_server is not None:
             metrics_server.shutdown()
         cluster.stop()
+
+
+def write_monthly_report(store, settings: dict) -> dict | None:
+    """The 月度通报 of the month most of the demo's cases fall in (the simulators' clocks are
+    their own), into the reports directory the console lists; None if no case was recorded."""
+    from hub.report import schedule
+    month = schedule.busiest_month(store)
+    if month is None:
+        return None
+    done = schedule.write_month(store, schedule.reports_dir(settings), month, ("html",), force=True)
+    return {"month": month, "path": done["written"][0], "cases": store.supervision_case_count()}
 
 
 def _stay_up(out) -> None:
@@ -198,6 +213,8 @@ def demo(args) -> int:
     else:
         from hub.ops.verify import render
         live.print_summary(report, render)
+        if report.get("monthly_report"):
+            print(f"monthly report ({report['monthly_report']['month']}): {report['monthly_report']['path']}")
         print(f"finished in {report['seconds']}s")
     return 0 if report["ok"] else 1
 

@@ -14,6 +14,13 @@ def register(sub) -> None:
     m.add_argument("--format", choices=["html", "xlsx", "json"], help="default: from --out's suffix, else html")
     m.add_argument("--out", required=True, help="the file to write")
     m.set_defaults(func=monthly)
+    c = rs.add_parser("schedule", help="write the previous month's report into the reports directory if it is "
+                                       "not there yet (config report.dir); loops unless --once")
+    c.add_argument("--once", action="store_true", help="check once and exit (for cron: `5 0 1 * *`)")
+    c.add_argument("--every", type=float, default=3600, help="seconds between checks in the loop (default 3600)")
+    c.add_argument("--formats", default="html,xlsx,json", help="comma-separated, of html, xlsx, json")
+    c.add_argument("--month", help="this month (YYYY-MM) instead of the previous one")
+    c.set_defaults(func=schedule)
     s = rs.add_parser("seed", help="write a seeded, repeatable year of simulated cases and items into the store")
     s.add_argument("--last-month", default="2027-03", help="the last month of cases (YYYY-MM)")
     s.add_argument("--months", type=int, default=12)
@@ -63,3 +70,34 @@ def seed(args) -> int:
         store.close()
     print(json.dumps({"items": len(items), "cases": n, "months": months}, ensure_ascii=False))
     return 0
+
+
+def schedule(args) -> int:
+    """Idempotent: a month whose files are there is left alone (hub/report/schedule.py)."""
+    import signal
+    import threading
+    from hub.config import load_settings
+    from hub.report import schedule as sched
+    from hub.store import Store
+    settings = load_settings(args.config)
+    formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
+    stop = threading.Event()
+    if not args.once:
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    store = Store.open(settings["db_url"])
+    try:
+        while True:
+            if args.month:
+                done = sched.write_month(store, sched.reports_dir(settings), args.month, formats)
+            else:
+                done = sched.write_due(store, settings, formats=formats)
+            if done["written"]:
+                store.audit("tongban", "report.written", done["month"], "monthly report written",
+                            {"files": [p.rsplit("/", 1)[-1] for p in done["written"]]})
+            print(json.dumps(done, ensure_ascii=False), flush=True)
+            if args.once or stop.wait(args.every):
+                return 0
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        store.close()

@@ -13,11 +13,11 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from .views import audit, dualtrack, deadletters, login, overview, queues, trace, users
+from .views import audit, dualtrack, deadletters, login, overview, queues, reports, trace, users
 from .web import Console
 
 STATIC = Path(__file__).resolve().parent / "static"
-VIEWS = (login, overview, queues, deadletters, trace, dualtrack, audit, users)
+VIEWS = (login, overview, queues, deadletters, trace, dualtrack, reports, audit, users)
 
 DEFAULTS = {"host": "127.0.0.1", "port": 8400, "secure_cookies": False, "session_hours": 8,
             "lockout_attempts": 5, "lockout_minutes": 15, "refresh_seconds": 5, "rate_minutes": 15,

@@ -9,6 +9,7 @@ PAGES = [  # (path, label, permission to see the link)
     ("/deadletters", "死信 Dead letters", "read"),
     ("/trace", "办件追踪 Case trace", "read"),
     ("/dualtrack", "双轨 Dual-track", "read"),
+    ("/reports", "月度通报 Reports", "read"),
     ("/audit", "审计 Audit", "read"),
     ("/users", "用户 Users", "users"),
 ]

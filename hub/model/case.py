@@ -98,6 +98,15 @@ class CaseEvent(CanonicalModel):
     # model (e.g. registered capital). Flat and scalar so that comparisons stay simple.
     attributes: dict[str, Attribute] = Field(default_factory=dict)
     materials: list[Material] = Field(default_factory=list)
+    # For the monthly supervision report (hub/report/feed.py folds a case's events into one
+    # row): what the department's system knows of the case at this step. Optional: a system
+    # that does not send them leaves them unknown, and the report counts such a case as not
+    # meeting the figure (a gap shows instead of flattering it).
+    channel: Channel | None = Field(default=None, description="申请渠道 / 受理方式")
+    submitted_at: AwareDatetime | None = Field(default=None, description="申请(收件)时间, when the first step is not 收件")
+    visits: int | None = Field(default=None, ge=0, description="到现场次数 made so far")
+    promised_days: int | None = Field(default=None, ge=0, description="承诺时限 (working days)")
+    one_window: bool | None = Field(default=None, description="一窗分类受理")
 
 
 class Certificate(CanonicalModel):

@@ -37,7 +37,7 @@ class SourceWorker:
     def __init__(self, *, name: str, department: str, system: str, track: str, source, mappings: MappingSet,
                  publisher: ConfirmingPublisher, store, page_size: int = 200, check=None, mode_of=None,
                  max_record_bytes: int | None = None, change_of=None, unreadable_attempts: int | None = None,
-                 page_memory: PageMemory | None = None):
+                 page_memory: PageMemory | None = None, project=None):
         self.name = name            # checkpoint key, e.g. "commerce:old"
         self.department = department
         self.system = system
@@ -71,6 +71,12 @@ class SourceWorker:
         # a page published (confirmed) whose log rows could not be written: written first, and no
         # further page is read or published until they are (no forwarding without evidence)
         self._unlogged = None
+        # what the hub routed, folded into the monthly report's case rows in the page's own
+        # transaction (hub/report/feed.py says why there)
+        if project is None:
+            from hub.report.feed import CaseFeed
+            project = CaseFeed(store)
+        self.project = project
 
     def poll_once(self) -> PollResult:
         if self._unlogged is not None:
@@ -87,7 +93,7 @@ class SourceWorker:
             return PollResult(0, 0, 0, False)
         cursor = self.store.get_checkpoint(self.name)
         page: Page = self.pages.fetch(cursor, self.page_size)
-        published, log_rows, failures = 0, [], {}
+        published, log_rows, failures, routed = 0, [], {}, []
         mapped = []
         for rec in page.records:
             if rec.error is not None:
@@ -139,18 +145,19 @@ class SourceWorker:
                     continue   # the shadow track is compared, never routed onward (invariant 6)
                 self.publisher.publish(body, exchange_of(env), env.routing_key, message_id=mid, headers=headers)
                 log_rows.append(log_row(env, self.department, self.system, self.track))
+                routed.append(env)
                 if env.case_no in read and env.sequence is not None:
                     read[env.case_no].add(env.sequence)
                 if j and j.verdict != SAME:
                     versions.remember(env)
                 published += 1
         self.publisher.flush()
-        if not self._commit(page, log_rows, versions, failures, published):
-            self._unlogged = (page, log_rows, versions, failures, published)
+        if not self._commit(page, log_rows, versions, failures, published, routed):
+            self._unlogged = (page, log_rows, versions, failures, published, routed)
             return PollResult(len(page.records), published, len(failures), False)
         return self._finish(page, failures, published)
 
-    def _commit(self, page, log_rows, versions, failures, published) -> bool:
+    def _commit(self, page, log_rows, versions, failures, published, routed=()) -> bool:
         """The page's log rows, versions and checkpoint, together. False when the store refused
         them: the hub has forwarded this page without its evidence, and forwards nothing more
         from this source until they are written (the next poll tries again)."""
@@ -158,6 +165,8 @@ class SourceWorker:
             with self.store.unit():   # the page's log rows, versions and checkpoint land together
                 if log_rows:
                     self.store.log_messages(log_rows, heads=self.chain_heads, chain=self.name)
+                if routed:
+                    self.project(routed)   # never raises: its own savepoint, its own error log
                 if versions is not None:
                     versions.save()
                 if page.records:

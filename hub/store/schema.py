@@ -431,9 +431,10 @@ supervision_cases = Table(
     Column("case_no", String(CASE_NO), primary_key=True),
     Column("department", String(NAME), nullable=False),
     Column("item_code", String(NAME), nullable=False),
-    Column("channel", String(16), nullable=False),
+    # channel and visits unknown (NULL) when the department's events do not say them (migration 0012)
+    Column("channel", String(16)),
     Column("status", String(32), nullable=False),
-    Column("visits", Integer, nullable=False),
+    Column("visits", Integer),
     Column("materials_required", Integer, nullable=False),
     Column("materials_provided", Integer, nullable=False),
     Column("materials_reused", Integer, nullable=False),
@@ -444,6 +445,8 @@ supervision_cases = Table(
     Column("completed_at", UTCDateTime()),
     Column("due_at", UTCDateTime()),
     Column("updated_at", UTCDateTime(), nullable=False),
+    # the highest step folded in (hub/report/feed.py): its type is the case's status
+    Column("last_sequence", Integer),
     Index("ix_supervision_cases_completed_at", "completed_at"),
     Index("ix_supervision_cases_accepted_at", "accepted_at"),
     Index("ix_supervision_cases_due_at", "due_at"),

@@ -84,6 +84,33 @@ class SupervisionStore(StoreBase):
                         upsert(conn, supervision_cases, row, ("case_no",))
         return len(rows)
 
+    def merge_case_facts(self, case_nos: list[str], merge) -> int:
+        """Read the rows of ``case_nos``, let ``merge(stored: case_no -> row)`` return the rows
+        to write, and upsert them, in a savepoint of the caller's transaction (the source
+        worker's page, hub/report/feed.py): a failure here takes back these rows only."""
+        with self._write() as conn:
+            with conn.begin_nested():
+                stored: dict[str, dict] = {}
+                for part in chunks(case_nos):
+                    for r in conn.execute(select(supervision_cases).where(_s.case_no.in_(part))):
+                        stored[r.case_no] = dict(r._mapping)
+                rows = merge(stored)
+                now = utcnow()
+                batch = [{**{k: r.get(k) for k in _CASE_COLUMNS}, "updated_at": now} for r in rows]
+                if conn.dialect.name in ("sqlite", "postgresql"):
+                    for part in chunks(batch, 1000):
+                        upsert(conn, supervision_cases, part, ("case_no",))
+                else:
+                    for row in batch:
+                        upsert(conn, supervision_cases, row, ("case_no",))
+        return len(rows)
+
+    def catalogue_promised_days(self) -> dict[str, int | None]:
+        """item code -> its promised days (承诺时限), for cases that do not say their own."""
+        with self._read() as conn:
+            return {r.catalogue_code: r.promised_days
+                    for r in conn.execute(select(_i.catalogue_code, _i.promised_days))}
+
     def item_figure_counts(self, figure: str, *, level: str | None = None,
                            exclude_exception: bool = False) -> list[dict]:
         met = _item_met(figure)
@@ -151,6 +178,13 @@ class SupervisionStore(StoreBase):
              .order_by(_s.due_at, _s.case_no).limit(limit))
         with self._read() as conn:
             return [dict(r._mapping) for r in conn.execute(_scope(q, level, False))]
+
+    def supervision_times(self, limit: int = 100_000) -> list[datetime]:
+        """The completion (else submission) times of up to ``limit`` cases: which months a small
+        store (the demo's) holds cases of."""
+        with self._read() as conn:
+            q = select(func.coalesce(_s.completed_at, _s.submitted_at)).limit(limit)
+            return [t for t in conn.scalars(q) if t is not None]
 
     def supervision_case_count(self) -> int:
         with self._read() as conn:

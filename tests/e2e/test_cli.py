@@ -43,6 +43,41 @@ def test_demo_json_summary(broker_url):
     status = json.loads(tongban("status", "--json", env=env).stdout)
     assert status["store"]["deliveries"]["platform"] == report["destinations"]["platform"]["delivered"]
     assert sum(1 for line in result.stderr.splitlines() if " WARNING " in line) <= 6   # a storm, summarised
+    demo_monthly_report_counts_its_cases(report, result.stderr, 30)
+
+
+def demo_monthly_report_counts_its_cases(report: dict, stderr: str, per_department: int) -> None:
+    """The demo ends by writing the 月度通报 of its cases: every case it routed has its row, the
+    commerce cases with the facts their system sent, and the page shows the store's counts."""
+    import re
+    from pathlib import Path
+
+    import sqlalchemy as sa
+
+    from hub.config import load_settings
+    from hub.store import Store
+    monthly = report["monthly_report"]
+    path = Path(monthly["path"])
+    assert path.is_file() and path.parent.name == "reports" and f"{monthly['path']}" in stderr
+    html = path.read_text(encoding="utf-8")
+    assert f"{monthly['month']} 一网通办月度通报" in html and "<svg" in html
+    store = Store.open(load_settings()["db_url"])
+    try:
+        with store._engine.connect() as conn:
+            routed = conn.scalar(sa.text("SELECT COUNT(DISTINCT case_no) FROM message_log WHERE kind = 'case_event'"))
+            rows = dict(conn.execute(sa.text("SELECT department, COUNT(*) FROM supervision_cases GROUP BY department")).all())
+            told = conn.scalar(sa.text("SELECT COUNT(*) FROM supervision_cases WHERE department = 'commerce' "
+                                       "AND channel IS NOT NULL AND visits IS NOT NULL AND materials_required > 0"))
+        assert sum(rows.values()) == routed == monthly["cases"]
+        assert rows["commerce"] >= per_department and told == per_department   # the bad case is not routed
+        from hub.report import build_report
+        counted = {f["label"]: f["overall"] for f in build_report(store, monthly["month"])["figures"]}
+    finally:
+        store.close()
+    one_visit = counted["最多跑一次"]
+    assert one_visit["denominator"] > 0
+    shown = re.search(r'<td class="l">最多跑一次</td><td>[^<]*</td><td>[^<]*</td><td>(\d+)/(\d+)</td>', html)
+    assert shown and (int(shown.group(1)), int(shown.group(2))) == (one_visit["numerator"], one_visit["denominator"])
 
 
 def test_demo_with_two_worker_processes_on_postgresql(broker_url):

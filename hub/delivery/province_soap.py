@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import threading
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import requests
 import zeep
@@ -48,6 +49,17 @@ def escape_text(value: str) -> str:
     if "\r" in value:
         value = value.replace("\r", "&#13;")
     return value
+
+
+def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
+    """(the URL without user:password@, (user, password) or None)."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url, None
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit(parts._replace(netloc=netloc)), (unquote(parts.username or ""), unquote(parts.password or ""))
 
 
 class _Template:
@@ -140,13 +152,15 @@ class _Prepared:
 class ProvinceSoap:
     def __init__(self, name: str, wsdl: str, timeout: float = 10.0, signing: dict | None = None, **_):
         self.name = name
-        self.wsdl = wsdl
         self.timeout = timeout
         # Loaded (or made) now: a missing or unreadable key is a settings error at start.
         self.signer = MessageSigner.from_settings(name, signing)
         self._prepared: _Prepared | None = None
         self._lock = threading.Lock()
         self._session = keepalive_session()
+        # Credentials in the WSDL's URL become the session's basic auth: zeep logs the URLs it
+        # loads, and the calls go to the WSDL's address, which carries none.
+        self.wsdl, self._session.auth = split_credentials(wsdl)
         self._send = three_tries(self._call)
         self._post = None
 

@@ -41,8 +41,10 @@ class TamperingProxy:
     to every POST on its way to the node. The WSDL it relays names the proxy's own address
     (the simulator writes the Host it was reached at), so a client follows it through."""
 
-    def __init__(self, upstream: str, tamper):
+    def __init__(self, upstream: str, tamper=lambda body: body, basic_auth: str | None = None):
+        # basic_auth: the "Basic ..." value a request must carry, else 401 (a node behind a gateway)
         self.upstream, self.tamper, self.tampered = upstream.rstrip("/"), tamper, 0
+        self.basic_auth, self.unauthorised = basic_auth, 0
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -53,6 +55,13 @@ class TamperingProxy:
 
             def _relay(self, method: str) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if proxy.basic_auth and self.headers.get("Authorization") != proxy.basic_auth:
+                    proxy.unauthorised += 1
+                    self.send_response(401)
+                    self.send_header("WWW-Authenticate", 'Basic realm="province"')
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 if method == "POST":
                     changed = proxy.tamper(body)
                     proxy.tampered += changed != body

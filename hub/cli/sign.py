@@ -47,6 +47,8 @@ def keygen(args) -> int:
     signer = Signer.generate(algorithm)
     path = Path(args.path or f"var/keys/{args.destination}-signing-{signer.key_id}.key")
     path = path if path.is_absolute() else ROOT / path
+    if path.exists():
+        raise ValueError(f"{path} exists: a key file in use is never overwritten; give another --path")
     signer.save(path)
     pub = path.with_name(path.name + ".pub.json")
     doc = {"public_keys": [{**signer.public.to_json()}]}

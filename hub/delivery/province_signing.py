@@ -75,7 +75,11 @@ class MessageSigner:
         s = signing_settings(destination, settings)
         if s is None:
             return None
-        signer = load_or_create(_path(s["key_file"]), s["algorithm"])
+        try:
+            signer = load_or_create(_path(s["key_file"]), s["algorithm"])
+        except (ValueError, KeyError, TypeError, OSError) as exc:
+            raise ValueError(f"destinations.{destination}.signing.key_file {s['key_file']}: not a readable "
+                             f"Ed25519 or SM2 key file ({exc.__class__.__name__})") from None
         if signer.algorithm != s["algorithm"]:
             raise ValueError(f"destinations.{destination}.signing: {s['key_file']} holds an {signer.algorithm} "
                              f"key, the settings say {s['algorithm']}")

@@ -147,3 +147,14 @@ def test_rotation_two_keys_valid_then_the_old_one_removed(province, tmp_path, mo
         assert f"signature: unknown key id '{old.signer.key_id}'" in err.reason
         assert new.send(PAYLOAD.encode(), meta(5)) == ACCEPTED
         assert len(received(node)) == 3
+
+
+def test_bad_signing_settings_are_named_at_start(tmp_path):
+    (tmp_path / "broken.key").write_text("not a key")
+    with pytest.raises(ValueError, match=r"destinations.province.signing.key_file .*broken.key: not a readable"):
+        client("http://127.0.0.1:9", tmp_path / "broken.key")
+    client("http://127.0.0.1:9", tmp_path / "ed.key")          # made as Ed25519 on first use ...
+    with pytest.raises(ValueError, match=r"ed.key holds an ed25519 key, the settings say sm2"):
+        client("http://127.0.0.1:9", tmp_path / "ed.key", "sm2")   # ... and never taken for an SM2 one
+    with pytest.raises(ValueError, match=r"signing.algorithm 'rsa': one of ed25519, sm2"):
+        client("http://127.0.0.1:9", tmp_path / "x.key", "rsa")

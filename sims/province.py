@@ -1,6 +1,10 @@
 """The provincial node (省政务服务平台 / 省节点): one SOAP 1.1 document/literal operation,
 Report, described by province.wsdl. Duplicates are answered, not faulted (code "1"),
-because that is how provincial nodes tell a re-sent case apart from a broken one."""
+because that is how provincial nodes tell a re-sent case apart from a broken one.
+
+With keys in its trust list (TONGBAN_SIM_PROVINCE_TRUST, or POST /_admin/signatures) the node
+takes only messages signed by one of them, fresh and never seen (province_trust.py); a
+refusal is a Client fault naming the signature or the replay."""
 from __future__ import annotations
 
 import json
@@ -11,8 +15,9 @@ from zoneinfo import ZoneInfo
 
 from lxml import etree
 
-from .base import Request, Response, SimServer, json_response
-from .soap import XML_TYPE, SoapFault, Wsdl, envelope, fault_response, fields, parse_envelope
+from .base import HttpError, Request, Response, SimServer, json_response
+from .province_trust import Trust, entry
+from .soap import XML_TYPE, SoapFault, Wsdl, envelope, fault_response, fields, parse_message
 
 TNS = "urn:tongban:province:report:1"
 ENDPOINT = "/ws/report"
@@ -52,9 +57,23 @@ def report_response(code: str, message: str) -> Response:
     return Response(200, envelope(answer), XML_TYPE)
 
 
+def signature_header(header: etree._Element | None) -> dict | None:
+    """The Signature header's fields, or None when the message carries none."""
+    if header is None:
+        return None
+    sig = header.find(f"{{{TNS}}}Signature")
+    return None if sig is None else fields(sig, TNS)
+
+
 class ProvinceSim(SimServer):
     name = "province"
     wsdl = Wsdl(WSDL_PATH, PLACEHOLDER)
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, seed: int | None = None,
+                 trust: Trust | None = None):
+        # Configuration, not state: /_admin/reset forgets the nonces seen, not the keys.
+        self.trust = trust or Trust.from_env()
+        super().__init__(host=host, port=port, seed=seed)
 
     def setup_routes(self) -> None:
         # The WSDL is the contract, fetched once by a client; faults model the service.
@@ -62,11 +81,14 @@ class ProvinceSim(SimServer):
         self.route("POST", ENDPOINT, self.report)
         self.route("GET", "/_admin/received", self.admin_received)
         self.route("GET", "/_admin/stats", self.admin_stats)
+        self.route("GET", "/_admin/signatures", self.admin_signatures)
+        self.route("POST", "/_admin/signatures", self.admin_set_signatures)
 
     def reset_state(self) -> None:
         self.seen: set[str] = set()
         self.received: list[dict] = []
         self.duplicates_refused = 0
+        self.trust.forget_nonces()
 
     def error_response(self) -> Response:
         return fault_response("Server", "服务暂时不可用 (injected fault)")
@@ -80,7 +102,9 @@ class ProvinceSim(SimServer):
 
     def report(self, req: Request) -> Response:
         try:
-            record = parse_report(parse_envelope(req.body))
+            header, element = parse_message(req.body)
+            record = parse_report(element)
+            self.trust.check(signature_header(header), fields(element, TNS))
         except SoapFault as fault:
             return fault_response(fault.code, fault.message)
         with self.lock:
@@ -101,3 +125,19 @@ class ProvinceSim(SimServer):
         with self.lock:
             stats = {"accepted": len(self.received), "duplicates_refused": self.duplicates_refused}
         return json_response(stats)
+
+    def admin_signatures(self, req: Request) -> Response:
+        return json_response(self.trust.state())
+
+    def admin_set_signatures(self, req: Request) -> Response:
+        """{"public_keys": [...], "replay_window": s, "required": bool}: the trust list replaced."""
+        doc = req.json()
+        if not isinstance(doc, dict) or not isinstance(doc.get("public_keys", []), list):
+            raise HttpError(400, "expected {\"public_keys\": [...], \"replay_window\": seconds, \"required\": bool}")
+        try:
+            keys = [entry(k) for k in doc.get("public_keys", [])]
+            window = float(doc.get("replay_window", self.trust.window))
+        except (ValueError, TypeError, KeyError) as exc:
+            raise HttpError(400, f"public_keys: {exc}") from None
+        self.trust.configure(keys, window, doc.get("required"))
+        return json_response(self.trust.state())

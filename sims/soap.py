@@ -25,6 +25,11 @@ def parse_envelope(data: bytes) -> etree._Element:
     """The first element inside soap:Body. Anything carrying a DOCTYPE is refused
     outright: no legitimate SOAP 1.1 message has one, and it is how XXE and entity
     bombs arrive."""
+    return parse_message(data)[1]
+
+
+def parse_message(data: bytes) -> tuple[etree._Element | None, etree._Element]:
+    """(soap:Header or None, the first element inside soap:Body), parsed as parse_envelope does."""
     # A fresh parser per call: lxml parsers must not be shared between threads.
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
                              dtd_validation=False, huge_tree=False, remove_pis=True)
@@ -43,7 +48,7 @@ def parse_envelope(data: bytes) -> etree._Element:
     children = [c for c in body if isinstance(c.tag, str)]
     if not children:
         raise SoapFault("Client", "soap:Body is empty")
-    return children[0]
+    return root.find(f"{{{SOAP_ENV}}}Header"), children[0]
 
 
 def fields(element: etree._Element, namespace: str) -> dict[str, str]:

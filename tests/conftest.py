@@ -92,7 +92,9 @@ def settings(broker_url, sims, tmp_path):
     with every queue of the vhost emptied first."""
     from hub import bus
     from hub.runtime.runner import declare_topology
+    from hub.cli.sign import register_with_simulator
     s = with_endpoints(load_settings(), sims.endpoints)
+    register_with_simulator(s, sims.urls["province"])   # the province checks the hub's signatures
     s["broker_url"] = broker_url
     s["db_url"] = f"sqlite:///{tmp_path / 'hub.db'}"
     s["adapters"]["commerce"]["poll_interval"] = 0.1

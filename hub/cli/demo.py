@@ -13,7 +13,7 @@ import time
 import requests
 
 from hub import bus
-from hub.cli import demo_deploy, live
+from hub.cli import demo_deploy, live, sign
 from hub.config import load_settings, with_endpoints
 from hub.mapping import MappingSet
 from hub.ops.catalog import sync as catalog_sync
@@ -124,6 +124,7 @@ def run_demo(cases: int, bad: int, timeout: float, settings: dict, out=None, app
     hub = console_thread = None
     try:
         settings = with_endpoints(dict(settings, db_url=db_url), cluster.endpoints)
+        sign.register_with_simulator(settings, cluster.urls["province"])   # the node trusts the hub's key
         compared = dualtrack_setup(settings, cluster.urls) if dualtrack else []
         fresh_queues(settings)
         store = Store.open(settings["db_url"])

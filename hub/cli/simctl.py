@@ -25,6 +25,14 @@ def sim_env(settings: dict) -> dict:
     env = dict(os.environ)
     for name, port in sim_ports(settings).items():
         env[f"TONGBAN_SIM_{name.upper()}_PORT"] = str(port)
+    if ((settings.get("destinations") or {}).get("province") or {}).get("signing") is not None \
+            and "TONGBAN_SIM_PROVINCE_TRUST" not in env:
+        # The simulated node trusts the hub's current key, as the real one would once handed it.
+        from .sign import trust_document
+        trust = ROOT / "var" / "sims-province-trust.json"
+        trust.parent.mkdir(exist_ok=True)
+        trust.write_text(json.dumps(trust_document(settings, "province"), indent=2), encoding="utf-8")
+        env["TONGBAN_SIM_PROVINCE_TRUST"] = str(trust)
     return env
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import threading
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import requests
 import zeep
@@ -24,6 +25,7 @@ from zeep.transports import Transport
 from zeep.wsdl.utils import etree_to_string
 
 from .base import ACCEPTED, DUPLICATE, DeliveryError, MessageMeta
+from .province_signing import HEADER_FIELDS, MessageSigner
 from .retrying import three_tries
 from .sessions import keepalive_session
 
@@ -49,6 +51,54 @@ def escape_text(value: str) -> str:
     return value
 
 
+def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
+    """(the URL without user:password@, (user, password) or None)."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url, None
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit(parts._replace(netloc=netloc)), (unquote(parts.username or ""), unquote(parts.password or ""))
+
+
+class _Template:
+    """zeep's Report envelope cut at a marker in each field: the text between the values."""
+
+    def __init__(self, client: zeep.Client, header_marks: dict):
+        marks = {f: (_SEQ_MARK if f == "sequence" else _MARK.format(f)) for f in FIELDS}
+        kwargs = {"_soapheaders": {"signature": header_marks}} if header_marks else {}
+        envelope = client.create_message(client.service, OPERATION, **marks, **kwargs)
+        marks.update(header_marks)
+        text = etree_to_string(envelope).decode("utf-8")
+        self.parts, order = [], []
+        pattern = "|".join(re.escape(str(m)) for m in marks.values())
+        pos = 0
+        for m in re.finditer(pattern, text):
+            self.parts.append(text[pos:m.start()])
+            order.append(next(f for f, v in marks.items() if str(v) == m.group(0)))
+            pos = m.end()
+        self.parts.append(text[pos:])
+        if sorted(order) != sorted(marks):
+            raise ValueError(f"the {OPERATION} envelope does not hold each field once: {order}")
+        self.order = order
+
+    def fill(self, values: dict) -> bytes | None:
+        out = [self.parts[0]]
+        for name, part in zip(self.order, self.parts[1:]):
+            value = values[name]
+            if name == "sequence":
+                if type(value) is not int:
+                    return None
+                out.append(str(value))
+            else:
+                if not isinstance(value, str) or _NOT_XML.search(value):
+                    return None
+                out.append(escape_text(value))
+            out.append(part)
+        return "".join(out).encode("utf-8")
+
+
 class _Prepared:
     """What one WSDL gives every call: the zeep client, binding and operation (for the
     answers zeep reads), the address, the headers and the envelope template."""
@@ -63,36 +113,21 @@ class _Prepared:
         self.headers = {"Content-Type": "text/xml; charset=utf-8"}
         if self.operation.soapaction:
             self.headers["SOAPAction"] = f'"{self.operation.soapaction}"'
-        marks = {f: (_SEQ_MARK if f == "sequence" else _MARK.format(f)) for f in FIELDS}
-        envelope = client.create_message(client.service, OPERATION, **marks)
-        text = etree_to_string(envelope).decode("utf-8")
-        self.parts, order = [], []
-        pattern = "|".join(re.escape(str(m)) for m in marks.values())
-        pos = 0
-        for m in re.finditer(pattern, text):
-            self.parts.append(text[pos:m.start()])
-            order.append(next(f for f, v in marks.items() if str(v) == m.group(0)))
-            pos = m.end()
-        self.parts.append(text[pos:])
-        if sorted(order) != sorted(FIELDS):
-            raise ValueError(f"the {OPERATION} envelope does not hold each field once: {order}")
-        self.order = order
+        self.plain = _Template(client, {})
+        try:
+            self.signed = _Template(client, {f: _MARK.format(f) for f in HEADER_FIELDS})
+        except (zeep.exceptions.Error, ValueError, KeyError, TypeError):
+            self.signed = None      # a node whose WSDL declares no Signature header
 
-    def envelope(self, values: dict) -> bytes | None:
-        """The filled template, or None when a value needs zeep (not XML-safe, not an int)."""
-        out = [self.parts[0]]
-        for name, part in zip(self.order, self.parts[1:]):
-            value = values[name]
-            if name == "sequence":
-                if type(value) is not int:
-                    return None
-                out.append(str(value))
-            else:
-                if not isinstance(value, str) or _NOT_XML.search(value):
-                    return None
-                out.append(escape_text(value))
-            out.append(part)
-        return "".join(out).encode("utf-8")
+    def envelope(self, values: dict, header: dict | None = None) -> bytes | None:
+        """The filled template (with the Signature header when ``header`` is given), or None
+        when a value needs zeep (not XML-safe, not an int)."""
+        if header is None:
+            return self.plain.fill(values)
+        if self.signed is None:
+            raise DeliveryError(f"the province's WSDL declares no {OPERATION} Signature header: "
+                                "it cannot take signed messages (destination signing settings)", transient=False)
+        return self.signed.fill({**values, **header})
 
     def read_fast(self, resp) -> tuple[str, str] | None:
         """(code, message) of a plain answer; None for anything zeep should read."""
@@ -115,13 +150,17 @@ class _Prepared:
 
 
 class ProvinceSoap:
-    def __init__(self, name: str, wsdl: str, timeout: float = 10.0, **_):
+    def __init__(self, name: str, wsdl: str, timeout: float = 10.0, signing: dict | None = None, **_):
         self.name = name
-        self.wsdl = wsdl
         self.timeout = timeout
+        # Loaded (or made) now: a missing or unreadable key is a settings error at start.
+        self.signer = MessageSigner.from_settings(name, signing)
         self._prepared: _Prepared | None = None
         self._lock = threading.Lock()
         self._session = keepalive_session()
+        # Credentials in the WSDL's URL become the session's basic auth: zeep logs the URLs it
+        # loads, and the calls go to the WSDL's address, which carries none.
+        self.wsdl, self._session.auth = split_credentials(wsdl)
         self._send = three_tries(self._call)
         self._post = None
 
@@ -152,10 +191,13 @@ class ProvinceSoap:
         values = {"messageId": meta.message_id, "kind": meta.kind, "caseNo": meta.case_no or "",
                   "sequence": meta.sequence or 0, "department": meta.department,
                   "payload": body.decode("utf-8")}
+        # Signed per call, retries included: a fresh time and nonce each time (province_signing.py).
+        header = self.signer.header(values) if self.signer else None
         try:
-            xml = p.envelope(values)
+            xml = p.envelope(values, header)
             if xml is None:     # zeep builds, sends and reads it, as it always did
-                result = p.client.service.Report(**values)
+                extra = {"_soapheaders": {"signature": header}} if header else {}
+                result = p.client.service.Report(**values, **extra)
                 code, message = str(getattr(result, "code", "")), getattr(result, "message", "")
             else:
                 req = self._post.copy()

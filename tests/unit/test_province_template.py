@@ -47,3 +47,16 @@ def test_address_and_action_come_from_the_wsdl():
     assert PREPARED.address == "http://127.0.0.1:18083/ws/report"
     assert PREPARED.headers == {"Content-Type": "text/xml; charset=utf-8",
                                 "SOAPAction": '"urn:tongban:province:report:1#Report"'}
+
+
+HEADER = {"algorithm": "ed25519", "keyId": "0123456789abcdef", "signedAt": "2026-12-01T01:02:03.456+00:00",
+          "nonce": "a1" * 16, "value": "c2lnbmF0dXJlPT0+Jg=="}
+
+
+@pytest.mark.parametrize("text", ["plain", "a&b<c>d", "办件 受理 🙂", "line\r\nnext"])
+def test_signed_template_is_zeeps_envelope_with_the_signature_header(text):
+    header = {**HEADER, "keyId": text}
+    expected = etree_to_string(CLIENT.create_message(CLIENT.service, "Report", **values(text),
+                                                     _soapheaders={"signature": header}))
+    assert PREPARED.envelope(values(text), header) == expected
+    assert b"<soap-env:Header><ns0:Signature" in expected

@@ -95,7 +95,10 @@ def explain(exc: BaseException, url: str, options: dict | bool) -> BrokerTLSErro
         return None
     where = urlsplit(url.split(";")[0])
     opts = options if isinstance(options, dict) else {}
-    reason = getattr(cause, "verify_message", None) or getattr(cause, "reason", None) or str(cause)
+    if isinstance(cause, ssl.SSLCertVerificationError):
+        reason = f"certificate verify failed: {cause.verify_message} (is cafile the CA that signed the broker's?)"
+    else:
+        reason = getattr(cause, "reason", None) or str(cause)
     return BrokerTLSError(
         f"TLS to the broker at {where.hostname}:{where.port or 5671} failed: {reason} "
         f"(cafile={opts.get('ca_certs') or 'system CAs'}, "

@@ -25,7 +25,7 @@ from zeep.wsdl.utils import etree_to_string
 
 from .base import ACCEPTED, DUPLICATE, DeliveryError, MessageMeta
 from .retrying import three_tries
-from .sessions import keepalive_session
+from .sessions import keepalive_session, tls_failure, tls_verify
 
 OPERATION = "Report"
 FIELDS = ("messageId", "kind", "caseNo", "sequence", "department", "payload")   # the WSDL's order
@@ -115,13 +115,14 @@ class _Prepared:
 
 
 class ProvinceSoap:
-    def __init__(self, name: str, wsdl: str, timeout: float = 10.0, **_):
+    def __init__(self, name: str, wsdl: str, timeout: float = 10.0, ca_bundle: str | None = None,
+                 verify: bool = True, **_):
         self.name = name
         self.wsdl = wsdl
         self.timeout = timeout
         self._prepared: _Prepared | None = None
         self._lock = threading.Lock()
-        self._session = keepalive_session()
+        self._session = keepalive_session(verify=tls_verify(name, ca_bundle, verify))
         self._send = three_tries(self._call)
         self._post = None
 
@@ -136,7 +137,8 @@ class ProvinceSoap:
                                                              operation_timeout=self.timeout))
                     prepared = _Prepared(client)
                 except (requests.RequestException, zeep.exceptions.Error, OSError) as exc:
-                    raise DeliveryError(f"province WSDL not available: {exc.__class__.__name__}",
+                    why = tls_failure(exc, self.name)
+                    raise DeliveryError(f"province WSDL not available: {why or exc.__class__.__name__}",
                                         transient=True) from None
                 self._post = self._session.prepare_request(requests.Request(
                     "POST", prepared.address, headers=prepared.headers))
@@ -173,7 +175,8 @@ class ProvinceSoap:
             transient = "Server" in code or "Receiver" in code
             raise DeliveryError(f"province fault {code}: {fault.message}", transient=transient) from None
         except (requests.RequestException, zeep.exceptions.TransportError, OSError) as exc:
-            raise DeliveryError(f"province unreachable: {exc.__class__.__name__}", transient=True) from None
+            why = tls_failure(exc, self.name) or f"province unreachable: {exc.__class__.__name__}"
+            raise DeliveryError(why, transient=True) from None
         except zeep.exceptions.Error as exc:
             raise DeliveryError(f"province answered something that is not SOAP: {exc}", transient=True) from None
         if code == "0":

@@ -99,6 +99,9 @@ def explain(exc: BaseException, url: str, options: dict | bool) -> BrokerTLSErro
         reason = f"certificate verify failed: {cause.verify_message} (is cafile the CA that signed the broker's?)"
     else:
         reason = getattr(cause, "reason", None) or str(cause)
+        if not opts.get("certfile") and (isinstance(cause, ssl.SSLEOFError) or "CERTIFICATE_REQUIRED" in reason):
+            # the broker closes the handshake (with or without an alert, depending on timing)
+            reason += "; the broker may require a client certificate: give certfile and keyfile"
     return BrokerTLSError(
         f"TLS to the broker at {where.hostname}:{where.port or 5671} failed: {reason} "
         f"(cafile={opts.get('ca_certs') or 'system CAs'}, "

@@ -75,7 +75,8 @@ def test_no_client_certificate_is_refused(tls_broker):
     with pytest.raises(BrokerTLSError) as info:     # the broker ends the handshake (fail_if_no_peer_cert)
         bus.connect(_url(port, vhost, cafile=pki.ca))
     text = str(info.value)
-    assert "CERTIFICATE_REQUIRED" in text and "client certificate=no" in text, text
+    # the alert (CERTIFICATE_REQUIRED) or, on a loaded machine, an EOF ending the handshake
+    assert "may require a client certificate" in text and "client certificate=no" in text, text
     assert "guest" not in text                      # it names the options, never the credentials
 
 

@@ -123,6 +123,7 @@ class SimServer:
     """One simulated external system on its own port."""
 
     name = "sim"
+    tls = None   # an ssl.SSLContext (server side) set before start(): the simulator answers HTTPS
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, seed: int | None = None):
         self.host, self._want_port, self.seed = host, port, seed
@@ -174,13 +175,15 @@ class SimServer:
     @property
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return f"{'https' if self.tls is not None else 'http'}://{host}:{self.port}"
 
     def start(self) -> "SimServer":
         handler = type(f"{type(self).__name__}Handler", (_RequestHandler,), {"sim": self})
         httpd = ThreadingHTTPServer((self.host, self._want_port), handler)
         httpd.daemon_threads = True
         httpd.block_on_close = False
+        if self.tls is not None:
+            httpd.socket = self.tls.wrap_socket(httpd.socket, server_side=True)
         self._httpd = httpd
         self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.1},
                                         name=f"sim-{self.name}", daemon=True)

@@ -98,7 +98,7 @@ class ProvinceSim(SimServer):
             return Response(400, b"use POST for SOAP calls, GET ?wsdl for the contract\n",
                             "text/plain; charset=utf-8")
         host = self.host if ":" not in self.host else f"[{self.host}]"
-        return self.wsdl.render(req, f"{host}:{self.port}", ENDPOINT)
+        return self.wsdl.render(req, f"{host}:{self.port}", ENDPOINT, "https" if self.tls is not None else "http")
 
     def report(self, req: Request) -> Response:
         try:

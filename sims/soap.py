@@ -87,10 +87,11 @@ class Wsdl:
         self.placeholder = placeholder
         self._cache: dict[str, bytes] = {}
 
-    def render(self, req: Request, fallback_host: str, endpoint_path: str) -> Response:
+    def render(self, req: Request, fallback_host: str, endpoint_path: str, scheme: str = "http") -> Response:
         host = req.headers.get("host", "")
         if not _HOST_RE.match(host):  # a hostile Host header must not reach the XML
             host = fallback_host
-        if host not in self._cache:
-            self._cache[host] = self.text.replace(self.placeholder, f"http://{host}{endpoint_path}").encode()
-        return Response(200, self._cache[host], XML_TYPE)
+        if (scheme, host) not in self._cache:
+            self._cache[(scheme, host)] = self.text.replace(self.placeholder,
+                                                            f"{scheme}://{host}{endpoint_path}").encode()
+        return Response(200, self._cache[(scheme, host)], XML_TYPE)

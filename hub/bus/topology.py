@@ -104,15 +104,31 @@ def _exchanges(channel) -> None:
 
 def declare_retry_queues(conn: Connection, destination: str, delays_ms, queue_type: str = "classic") -> list[str]:
     """A delivery worker declares its own retry queues before it starts: a retry copy
-    published before its queue is bound would go to tongban.unrouted."""
+    published before its queue is bound would go to tongban.unrouted. A delivery user of
+    its own (hub/bus/roles.py) may not declare exchanges: then the operator declared them
+    at the start, and this checks that the queues are there (a passive declare needs no
+    permission)."""
     channel = conn.channel()
     try:
         _exchanges(channel)
         channel.exchange_declare(names.destination_exchange(destination), "headers", durable=True,
                                  arguments={"alternate-exchange": names.UNROUTED})
         return [_retry_queue(destination, delay, channel, queue_type) for delay in delays_ms]
+    except conn.channel_errors as exc:
+        if getattr(exc, "code", None) != 403:   # ACCESS_REFUSED: not this user's to declare
+            raise
+        wanted = [names.retry_queue(destination, delay) for delay in delays_ms]
+        missing = [q for q in wanted if not exists(conn, q)]
+        if missing:
+            raise PermissionError(f"retry queue(s) {', '.join(missing)} do not exist and this broker user may "
+                                  "not declare them: the operator role declares the topology "
+                                  "(tongban run's start)") from None
+        return wanted
     finally:
-        channel.close()
+        try:
+            channel.close()
+        except Exception:  # closed by the broker after the refusal
+            pass
 
 
 def declare(conn: Connection, bindings: list[Binding],

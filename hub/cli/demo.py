@@ -32,7 +32,7 @@ def _progress(report: dict, elapsed: float) -> str:
 
 def fresh_queues(settings: dict) -> None:
     queues = declare_topology(settings)
-    conn = bus.connect(settings["broker_url"])
+    conn = bus.connect(bus.credentials.url_for(settings, bus.credentials.OPERATOR))
     try:
         bus.purge(conn, queues + [bus.names.DEAD_QUEUE, bus.names.UNROUTED_QUEUE])
     finally:

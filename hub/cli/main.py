@@ -7,7 +7,7 @@ import sys
 
 from hub import logs
 
-from . import commands, console, demo, dlq, dualtrack, log, output, partitions, report, sign, simctl
+from . import broker, commands, console, demo, dlq, dualtrack, log, output, partitions, report, sign, simctl
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.register(sub)
     log.register(sub)
     sign.register(sub)
+    broker.register(sub)
     for leaf in output.leaf_parsers(p):
         output.ensure_json_flag(leaf)
     return p

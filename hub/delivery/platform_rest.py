@@ -13,15 +13,16 @@ import requests
 from .base import DeliveryError, MessageMeta
 from .http_outcome import outcome
 from .retrying import three_tries
-from .sessions import keepalive_session
+from .sessions import keepalive_session, tls_failure, tls_verify
 
 
 class PlatformRest:
-    def __init__(self, name: str, url: str, timeout: float = 10.0, **_):
+    def __init__(self, name: str, url: str, timeout: float = 10.0, ca_bundle: str | None = None,
+                 verify: bool = True, **_):
         self.name = name
         self.endpoint = url.rstrip("/") + "/api/v1/messages"
         self.timeout = timeout
-        self.session = keepalive_session()
+        self.session = keepalive_session(verify=tls_verify(name, ca_bundle, verify))
         self._send = three_tries(self._post)
         self._template = self.session.prepare_request(requests.Request(
             "POST", self.endpoint, headers={"Content-Type": "application/json; charset=utf-8"}))
@@ -42,7 +43,8 @@ class PlatformRest:
         try:
             resp = self.session.send(req, timeout=self.timeout)
         except requests.RequestException as exc:
-            raise DeliveryError(f"platform unreachable: {exc.__class__.__name__}", transient=True) from None
+            why = tls_failure(exc, self.name) or f"platform unreachable: {exc.__class__.__name__}"
+            raise DeliveryError(why, transient=True) from None
         return outcome(resp.status_code, resp.text, "platform")
 
     def close(self) -> None:

@@ -27,7 +27,7 @@ from zeep.wsdl.utils import etree_to_string
 from .base import ACCEPTED, DUPLICATE, DeliveryError, MessageMeta
 from .province_signing import HEADER_FIELDS, MessageSigner
 from .retrying import three_tries
-from .sessions import keepalive_session
+from .sessions import keepalive_session, tls_failure, tls_verify
 
 OPERATION = "Report"
 FIELDS = ("messageId", "kind", "caseNo", "sequence", "department", "payload")   # the WSDL's order
@@ -150,14 +150,15 @@ class _Prepared:
 
 
 class ProvinceSoap:
-    def __init__(self, name: str, wsdl: str, timeout: float = 10.0, signing: dict | None = None, **_):
+    def __init__(self, name: str, wsdl: str, timeout: float = 10.0, signing: dict | None = None,
+                 ca_bundle: str | None = None, verify: bool = True, **_):
         self.name = name
         self.timeout = timeout
         # Loaded (or made) now: a missing or unreadable key is a settings error at start.
         self.signer = MessageSigner.from_settings(name, signing)
         self._prepared: _Prepared | None = None
         self._lock = threading.Lock()
-        self._session = keepalive_session()
+        self._session = keepalive_session(verify=tls_verify(name, ca_bundle, verify))
         # Credentials in the WSDL's URL become the session's basic auth: zeep logs the URLs it
         # loads, and the calls go to the WSDL's address, which carries none.
         self.wsdl, self._session.auth = split_credentials(wsdl)
@@ -175,7 +176,8 @@ class ProvinceSoap:
                                                              operation_timeout=self.timeout))
                     prepared = _Prepared(client)
                 except (requests.RequestException, zeep.exceptions.Error, OSError) as exc:
-                    raise DeliveryError(f"province WSDL not available: {exc.__class__.__name__}",
+                    why = tls_failure(exc, self.name)
+                    raise DeliveryError(f"province WSDL not available: {why or exc.__class__.__name__}",
                                         transient=True) from None
                 self._post = self._session.prepare_request(requests.Request(
                     "POST", prepared.address, headers=prepared.headers))
@@ -215,7 +217,8 @@ class ProvinceSoap:
             transient = "Server" in code or "Receiver" in code
             raise DeliveryError(f"province fault {code}: {fault.message}", transient=transient) from None
         except (requests.RequestException, zeep.exceptions.TransportError, OSError) as exc:
-            raise DeliveryError(f"province unreachable: {exc.__class__.__name__}", transient=True) from None
+            why = tls_failure(exc, self.name) or f"province unreachable: {exc.__class__.__name__}"
+            raise DeliveryError(why, transient=True) from None
         except zeep.exceptions.Error as exc:
             raise DeliveryError(f"province answered something that is not SOAP: {exc}", transient=True) from None
         if code == "0":

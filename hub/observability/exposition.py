@@ -45,7 +45,8 @@ class HubCollector:
         ok = GaugeMetricFamily("tongban_state_read_ok", "1 when the store and broker state gauges could be read")
         try:
             yield from state.store_families(self.store(), list(self.settings.get("destinations") or {}))
-            yield from state.queue_families(self.settings["broker_url"])
+            from hub.bus import credentials
+            yield from state.queue_families(credentials.url_for(self.settings, credentials.CONSOLE))
             ok.add_metric([], 1)
         except Exception as exc:   # a scrape must answer even when the store is down: /readyz says why
             log.debug("state gauges not read: %s", exc)

@@ -28,7 +28,7 @@ class Readiness:
     def check_broker(self) -> str | None:
         from hub import bus
         try:
-            bus.connect(self.settings["broker_url"]).release()
+            bus.connect(bus.credentials.url_for(self.settings, bus.credentials.CONSOLE)).release()
         except Exception as exc:  # any failure is "not ready", said as it came
             return f"broker: {exc.__class__.__name__}: {exc}"
         return None

@@ -27,7 +27,7 @@ def set_partitions(settings: dict, store, destination: str, partitions: int, *, 
     if destination not in layouts:
         known = ", ".join(sorted(layouts)) or "none yet: start the hub once"
         raise ValueError(f"no destination {destination!r} has partitions (known: {known})")
-    conn = bus.connect(settings["broker_url"])
+    conn = bus.connect(bus.credentials.url_for(settings, bus.credentials.OPERATOR))
     try:
         channel = conn.channel()
         try:

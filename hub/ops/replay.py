@@ -102,7 +102,7 @@ def replay(settings: dict, store, *, ids=None, stage=None, department=None, dest
     if to and to not in (settings.get("destinations") or {}):
         raise ValueError(f"unknown destination {to!r} (known: {', '.join(settings.get('destinations') or {})})")
     mappings = MappingSet.load(settings["mappings_dir"])
-    conn = bus.connect(settings["broker_url"])
+    conn = bus.connect(bus.credentials.url_for(settings, bus.credentials.OPERATOR))
     pub = bus.ConfirmingPublisher(conn)
     replayed, skipped, reached = [], [], {}
     routes = load_routes(settings["routes_file"])
@@ -184,7 +184,7 @@ def release_case(settings: dict, store, *, destination: str, case_no: str, actor
     first = parked[0]
     if not store.give_up_head(destination, case_no, first["message_id"], actor, reason):
         raise ValueError(f"case {case_no} at {destination} changed meanwhile; see `tongban status` and try again")
-    conn = bus.connect(settings["broker_url"])
+    conn = bus.connect(bus.credentials.url_for(settings, bus.credentials.OPERATOR))
     pub = bus.ConfirmingPublisher(conn)
     try:
         pub.publish(first["body"].encode("utf-8"), bus.names.destination_exchange(destination),

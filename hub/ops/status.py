@@ -47,14 +47,15 @@ def queues_by_declare(broker_url: str, names: list[str]) -> list[dict]:
 
 def queue_report(settings: dict, store) -> tuple[list[dict], str]:
     """(queues, where the figures came from: management or declare)."""
-    queues = queues_from_management(settings["broker_url"])
+    url = bus.credentials.url_for(settings, bus.credentials.CONSOLE)   # a reader's user
+    queues = queues_from_management(url)
     if queues is not None:
         return queues, "management"
     names = [q for d, layout in store.layouts().items()
              for p in [layout["active"], *layout["draining"]] if p is not None
              for q in (bus.names.partition_queues(d, p) if p else [bus.names.destination_queue(d)])]
-    queues = queues_by_declare(settings["broker_url"], names + [bus.names.DEAD_QUEUE, bus.names.UNROUTED_QUEUE])
-    return queues + queues_by_declare(settings["broker_url"], _retry_queues(settings)), "declare"
+    queues = queues_by_declare(url, names + [bus.names.DEAD_QUEUE, bus.names.UNROUTED_QUEUE])
+    return queues + queues_by_declare(url, _retry_queues(settings)), "declare"
 
 
 def status(settings: dict, store, counts: dict | None = None) -> dict:

@@ -13,6 +13,7 @@ from kombu.exceptions import KombuError
 from kombu.utils.url import maybe_sanitize_url
 
 from hub import bus, delivery
+from hub.bus import credentials as roles
 from hub.adapter import registry
 from hub.adapter.settings import SETTINGS_KEYS
 from hub.mapping import MappingSet
@@ -78,12 +79,13 @@ def declare_topology(settings: dict, store: Store | None = None) -> list[str]:
     draining. Returns the partition queues, then the retry queues."""
     own = store is None
     store = store or Store.open(settings["db_url"])
-    conn = bus.connect(settings["broker_url"])
+    url = roles.url_for(settings, roles.OPERATOR)   # the one role that may declare
+    conn = bus.connect(url)
     try:
         binds = bindings(settings)
         known = store.layouts()
         listed = None if all(d in known for d in {b.destination for b in binds}) else \
-            management_queues(settings["broker_url"])
+            management_queues(url)
         layouts = {}
         for dest in sorted({b.destination for b in binds}):
             layouts[dest] = store.init_layout(dest, configured_partitions(settings, dest), "config",
@@ -121,7 +123,8 @@ def _adopt_unknown_layouts(conn, store: Store, settings: dict, dest: str, active
     was moved, say from SQLite to PostgreSQL, after a `tongban partitions set`): those
     layouts would stay bound, each message copied into queues nobody works. They are
     unbound and drain first, as after a change of P; their messages are not lost."""
-    stale = sorted(bus.inventory.partition_layouts_found(conn, settings["broker_url"], dest, listed) - {active})
+    stale = sorted(bus.inventory.partition_layouts_found(conn, roles.url_for(settings, roles.OPERATOR), dest,
+                                                         listed) - {active})
     if not stale:
         return
     channel = conn.channel()
@@ -158,6 +161,7 @@ class Hub:
         self.breakers: dict[str, CircuitBreaker] = {}
         self.layouts = LayoutCache(self.store)
         self._laid: set[tuple[str, int]] = set()     # (destination, P) whose loops run here
+        self._urls: dict[str, str] = {}
         self.allot = allot or Allotment(self.store)
         # department -> dual-track mode, re-read from the store so cutovers apply without a restart
         # (the platform's own feed is no department: it has one track)
@@ -196,6 +200,12 @@ class Hub:
                     raise
                 delay = min(delay * 2, most)
 
+    def _role_url(self, role: str) -> str:
+        """The broker URL of a role (hub/bus/credentials.py), read once per process."""
+        if role not in self._urls:
+            self._urls[role] = roles.url_for(self.settings, role)
+        return self._urls[role]
+
     def _consumer_settings(self) -> tuple[str, int, int]:
         c = self.settings.get("consumer", {})
         return self.settings["broker_url"], int(c.get("prefetch", 200)), int(c.get("batch_size", 100))
@@ -204,7 +214,7 @@ class Hub:
         self._declare_when_the_broker_answers()
         if hasattr(self.allot, "start"):
             self.allot.start()
-        url, prefetch, batch = self._consumer_settings()
+        _url, prefetch, batch = self._consumer_settings()
         audit = audit_settings(self.settings)
         self.store.chain_algorithm = audit["hash"]
         if audit["checkpoint_seconds"]:
@@ -215,11 +225,12 @@ class Hub:
             if new_track(self.settings, name):
                 tracks["new"] = new_track(self.settings, name)
             for track, track_conf in tracks.items():
-                self._adapter_track(name, track, registry.create(name, track_conf), url)
+                self._adapter_track(name, track, registry.create(name, track_conf),
+                                    self._role_url(roles.source(name)))
         if any(new_track(self.settings, n) for n in enabled_adapters(self.settings)):
             from hub.runtime.compare_loop import CompareLoop
-            self._supervise("compare", lambda: CompareLoop(store=self.store, settings=self.settings,
-                                                           broker_url=url, prefetch=prefetch, batch_size=batch))
+            self._supervise("compare", lambda u=self._role_url(roles.COMPARE): CompareLoop(
+                store=self.store, settings=self.settings, broker_url=u, prefetch=prefetch, batch_size=batch))
         routed = {r.destination for r in load_routes(self.settings["routes_file"])}
         for name, conf in (self.settings.get("destinations") or {}).items():
             if name in routed:
@@ -228,8 +239,8 @@ class Hub:
             self.breakers[dest.name] = CircuitBreaker.from_settings(dest.name, self.store, self.settings)
         self._lay_out(start=False)
         for queue in (bus.names.DEAD_QUEUE, bus.names.UNROUTED_QUEUE):
-            self._supervise(f"record:{queue}", lambda q=queue: ConsumerLoop(
-                queue=q, handler_factory=recorder_factory(self.store, q), broker_url=url,
+            self._supervise(f"record:{queue}", lambda q=queue, u=self._role_url(roles.RECORDER): ConsumerLoop(
+                queue=q, handler_factory=recorder_factory(self.store, q), broker_url=u,
                 prefetch=prefetch, batch_size=batch))
         for sup in list(self.supervisors):
             sup.start()
@@ -257,9 +268,10 @@ class Hub:
     def _lay_out(self, start: bool) -> None:
         """A delivery loop for every partition of every layout of each destination (the
         active one, and older ones still draining) not yet laid out in this process."""
-        url, prefetch, batch = self._consumer_settings()
+        _url, prefetch, batch = self._consumer_settings()
         layouts = self.layouts.all()
         for name, dest in self.destinations.items():
+            url = self._role_url(roles.deliver(name))   # this destination's user
             entry = layouts.get(name) or {}
             for partitions in [entry.get("active")] + list(entry.get("draining", [])):
                 if partitions is None or (name, partitions) in self._laid:
@@ -270,8 +282,8 @@ class Hub:
                 for queue, first in queues:
                     self.allot.register(group, queue)
                 for queue, first in queues:
-                    self._supervise(f"deliver:{queue}", lambda d=dest, q=queue, f=first, p=partitions, g=group:
-                                    ConsumerLoop(queue=q, broker_url=url, prefetch=prefetch, batch_size=batch,
+                    self._supervise(f"deliver:{queue}", lambda d=dest, q=queue, f=first, p=partitions, g=group,
+                                    u=url: ConsumerLoop(queue=q, broker_url=u, prefetch=prefetch, batch_size=batch,
                                                  handler_factory=delivery_factory(d, self.store, self.settings,
                                                                                   self.breakers.get(d.name)),
                                                  allot=self.allot, group=g, drain_first=f,

@@ -31,6 +31,27 @@ def masked(url: str | URL) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+class StoreTLSError(ConnectionError):
+    """TLS to the database failed; the message names the URL's sslmode and what the server said."""
+
+
+def tls_failure(exc: BaseException, url: str | URL) -> StoreTLSError | None:
+    """A StoreTLSError for a connection refused over TLS (PostgreSQL's sslmode=require,
+    verify-ca, verify-full in the URL's query, with sslrootcert, sslcert, sslkey), else None."""
+    u = make_url(url)
+    if u.get_backend_name() != "postgresql":
+        return None
+    text = str(getattr(exc, "orig", None) or exc)
+    if "SSL" not in text and "certificate" not in text:
+        return None
+    said = text.rsplit(" failed: ", 1)[-1].strip().splitlines()[0]
+    mode = u.query.get("sslmode") or "prefer (the default)"
+    hint = (" The server has TLS off: turn ssl on in postgresql.conf, or set sslmode=prefer or disable."
+            if "does not support SSL" in text else "")
+    return StoreTLSError(f"PostgreSQL at {u.host}:{u.port or 5432} over TLS: {said} "
+                         f"(db_url sslmode={mode}, sslrootcert={u.query.get('sslrootcert') or 'none'}).{hint}")
+
+
 def create_store_engine(url: str | URL, **engine_kwargs: Any) -> Engine:
     """An Engine for ``url``; ``engine_kwargs`` go to ``create_engine`` and win."""
     u = make_url(url)

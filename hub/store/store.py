@@ -15,7 +15,7 @@ from .chainlog import ChainLog
 from .console import ConsoleQueries
 from .dead_letters import DeadLetters
 from .dualtrack import DualTrackStore
-from .engine import create_store_engine, masked, resolve_url
+from .engine import create_store_engine, masked, resolve_url, tls_failure
 from .ledger import Ledger
 from .messages import Checkpoints, MessageLog
 from .partitions import Partitions
@@ -53,8 +53,11 @@ class Store(MessageLog, Checkpoints, Ledger, DeadLetters, Audit, Catalogue, Dual
         engine = create_store_engine(resolve_url(url), **(engine_kwargs or {}))
         try:
             migrate.upgrade(engine)
-        except BaseException:
+        except BaseException as exc:
             engine.dispose()
+            explained = tls_failure(exc, resolve_url(url))
+            if explained is not None:
+                raise explained from None
             raise
         return cls(engine)
 

@@ -28,6 +28,22 @@ def wait_until(predicate, timeout: float = 60.0, interval: float = 0.2, what: st
     raise AssertionError(f"timed out after {timeout}s waiting for {what} (last value {last!r})")
 
 
+def all_delivered(settings: dict, store, mappings=None, extra=lambda report: True):
+    """A predicate for wait_until: `tongban verify`'s report once it is ok and no destination
+    misses a message (and `extra(report)` holds); falsy before."""
+    from hub.ops.verify import verify
+
+    def check():
+        r = verify(settings, store, mappings)
+        return r["ok"] and all(d["missing"] == 0 for d in r["destinations"].values()) and extra(r) and r
+    return check
+
+
+def wait_delivered(settings: dict, store, mappings=None, timeout: float = 120,
+                   what: str = "every expected message delivered") -> dict:
+    return wait_until(all_delivered(settings, store, mappings), timeout=timeout, interval=1, what=what)
+
+
 def _ctl(*args: str) -> None:
     subprocess.run(["rabbitmqctl", *args], check=True, capture_output=True, timeout=60)
 

@@ -11,9 +11,8 @@ import time
 
 import requests
 
-from hub.ops.verify import verify
 from hub.store import Store
-from tests.conftest import ROOT, hub_env, wait_until
+from tests.conftest import ROOT, hub_env, wait_until, wait_delivered
 
 
 def _start(settings):
@@ -47,9 +46,7 @@ def test_sigkill_between_send_and_ack_loses_nothing_and_duplicates_nothing(setti
     requests.post(sims.urls["platform"] + "/_admin/faults", json={"latency_ms": 0}, timeout=5)
     proc = _start(settings)
     try:
-        report = wait_until(lambda: (r := verify(settings, store))["ok"] and all(
-            d["missing"] == 0 for d in r["destinations"].values()) and r, timeout=120, interval=1,
-            what="complete delivery after the restarts")
+        report = wait_delivered(settings, store, timeout=120, what="complete delivery after the restarts")
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(30) == 0, proc.stderr.read().decode()[-2000:]

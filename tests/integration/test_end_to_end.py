@@ -9,10 +9,9 @@ from datetime import datetime
 
 import requests
 
-from hub.ops.verify import verify
 from hub.runtime.runner import Hub
 from hub.store import Store
-from tests.conftest import wait_until
+from tests.conftest import wait_delivered
 
 STEP_TYPES = {"01": "accepted", "02": "decided", "03": "certificate_issued"}
 
@@ -39,9 +38,7 @@ def run_hub_until_delivered(settings, store, cases: int) -> dict:
                   timeout=60).raise_for_status()
     hub = Hub(settings, store=store).start()
     try:
-        return wait_until(lambda: (r := verify(settings, store, hub.mappings))["ok"] and all(
-            d["missing"] == 0 for d in r["destinations"].values()) and r, timeout=120, interval=1,
-            what="every expected message delivered")
+        return wait_delivered(settings, store, hub.mappings, timeout=120, what="every expected message delivered")
     finally:
         hub.shutdown()
 

@@ -11,10 +11,9 @@ import pytest
 import requests
 
 from hub import bus
-from hub.ops.verify import verify
 from hub.runtime.runner import declare_topology
 from hub.store import Store
-from tests.conftest import ROOT, hub_env, wait_until
+from tests.conftest import ROOT, hub_env, wait_until, wait_delivered
 
 PAGE = 10
 
@@ -71,9 +70,7 @@ def test_sigkill_inside_a_large_batch_file_loses_and_repeats_nothing(land_settin
 
     proc = _start(land_settings, log)
     try:
-        report = wait_until(lambda: (r := verify(land_settings, store))["ok"] and all(
-            d["missing"] == 0 for d in r["destinations"].values()) and r, timeout=180, interval=1,
-            what="complete delivery after the restarts")
+        report = wait_delivered(land_settings, store, timeout=180, what="complete delivery after the restarts")
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(30) == 0, log.read_text(errors="replace")[-2000:]

@@ -8,7 +8,7 @@ import requests
 from hub.ops.verify import verify
 from hub.runtime.runner import Hub
 from hub.store import Store
-from tests.conftest import partition_queues, wait_until
+from tests.conftest import partition_queues, wait_delivered
 
 
 def _concurrency(sims, name: str) -> dict:
@@ -25,9 +25,7 @@ def test_each_partition_sends_at_once_over_its_own_kept_connection(settings, sim
     store = Store.open(settings["db_url"])
     hub = Hub(settings, store=store).start()
     try:
-        report = wait_until(lambda: (r := verify(settings, store, hub.mappings))["ok"] and all(
-            d["missing"] == 0 for d in r["destinations"].values()) and r, timeout=180, interval=1,
-            what="every message delivered")
+        report = wait_delivered(settings, store, hub.mappings, timeout=180, what="every message delivered")
     finally:
         hub.shutdown()
         store.close()

@@ -7,10 +7,9 @@ from __future__ import annotations
 import requests
 
 from hub.ops.replay import replay
-from hub.ops.verify import verify
 from hub.runtime.runner import Hub
 from hub.store import Store
-from tests.conftest import wait_until
+from tests.conftest import wait_until, wait_delivered
 
 
 def _load(sims, **body) -> dict:
@@ -37,9 +36,7 @@ def _steps_at(sims, dest: str, cases: set[str]) -> dict[str, list[int]]:
 
 
 def _complete(settings, store, hub):
-    return wait_until(lambda: (r := verify(settings, store, hub.mappings))["ok"] and all(
-        d["missing"] == 0 for d in r["destinations"].values()) and r, timeout=150, interval=1,
-        what="every step delivered")
+    return wait_delivered(settings, store, hub.mappings, timeout=150, what="every step delivered")
 
 
 def test_reversed_and_shuffled_steps_arrive_in_order(settings, sims):

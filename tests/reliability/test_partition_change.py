@@ -15,10 +15,9 @@ import pytest
 import requests
 
 from hub import bus
-from hub.ops.verify import verify
 from hub.runtime.runner import declare_topology
 from hub.store import Store
-from tests.conftest import ROOT, _ctl, hub_env, wait_until
+from tests.conftest import ROOT, _ctl, hub_env, wait_until, wait_delivered
 from tests.reliability.harness import Worker
 
 CHANGES = {"platform": 8, "province": 2}
@@ -79,9 +78,7 @@ def test_changing_p_under_load_loses_and_reorders_nothing(own_vhost, sims, tmp_p
         requests.post(sims.urls["platform"] + "/_admin/faults", json={"latency_ms": 0}, timeout=5)
         wait_until(lambda: _switched(settings, store), timeout=120, interval=0.5,
                    what="the old layouts drained and deleted")
-        report = wait_until(lambda: (r := verify(settings, store))["ok"] and all(
-            d["missing"] == 0 for d in r["destinations"].values()) and r, timeout=180, interval=1,
-            what="everything delivered")
+        report = wait_delivered(settings, store, timeout=180, what="everything delivered")
         for d in report["destinations"].values():
             assert d["duplicates"] == d["out_of_order"] == d["unexpected"] == 0, d
         assert report["destinations"]["platform"]["delivered"] == 3 * 400

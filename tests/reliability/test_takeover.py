@@ -12,9 +12,8 @@ import time
 import requests
 
 from hub import bus
-from hub.ops.verify import verify
 from hub.store import Store
-from tests.conftest import partition_queues, wait_until
+from tests.conftest import partition_queues, wait_until, wait_delivered
 from tests.reliability.harness import Worker
 
 DESTS = ("platform", "province")
@@ -47,9 +46,7 @@ def _spread_evenly(store, workers: int, partitions: int):
 
 
 def _delivered_all(settings, store, cases: int):
-    report = wait_until(lambda: (r := verify(settings, store))["ok"] and all(
-        d["missing"] == 0 for d in r["destinations"].values()) and r, timeout=180, interval=1,
-        what="everything delivered")
+    report = wait_delivered(settings, store, timeout=180, what="everything delivered")
     for d in report["destinations"].values():
         assert d["duplicates"] == 0 and d["out_of_order"] == 0
     assert report["destinations"]["platform"]["delivered"] == 3 * cases

@@ -17,7 +17,7 @@ from hub.bus.provision import Management
 from hub.cli.main import main
 from hub.config import load_settings, with_endpoints
 from hub.runtime.runner import declare_topology
-from tests.conftest import wait_until
+from tests.conftest import wait_delivered
 
 MGMT = "http://127.0.0.1:15672"
 
@@ -153,7 +153,6 @@ def test_credentials_errors_name_the_role_not_the_secret(tmp_path, monkeypatch):
 
 
 def test_the_hub_delivers_with_provisioned_users(provisioned, sims, tmp_path):
-    from hub.ops.verify import verify
     from hub.runtime.runner import Hub
     from hub.store import Store
     vhost, path, prefix, _ = provisioned
@@ -164,9 +163,7 @@ def test_the_hub_delivers_with_provisioned_users(provisioned, sims, tmp_path):
     store = Store.open(s["db_url"])
     hub = Hub(s, store=store).start()
     try:
-        report = wait_until(lambda: (r := verify(s, store, hub.mappings))["ok"] and all(
-            d["missing"] == 0 for d in r["destinations"].values()) and r, timeout=120, interval=1,
-            what="every expected message delivered by the provisioned users")
+        report = wait_delivered(s, store, hub.mappings, timeout=120, what="every expected message delivered by the provisioned users")
         conns = requests.get(f"{MGMT}/api/connections", auth=("guest", "guest"), timeout=10).json()
         users = {c["user"] for c in conns if c.get("vhost") == vhost}
     finally:

@@ -13,7 +13,7 @@ import requests
 
 from hub import bus
 from hub.bus.tls import BrokerTLSError
-from tests.conftest import wait_until
+from tests.conftest import wait_until, wait_delivered
 from tests.security.certs import make_pki
 from tests.security.tls_node import tls_node
 
@@ -91,7 +91,6 @@ def test_verify_option_is_checked():
 
 def test_the_hub_runs_over_amqps(tls_broker, sims, tmp_path):
     from hub.config import load_settings, with_endpoints
-    from hub.ops.verify import verify
     from hub.runtime.runner import Hub
     from hub.store import Store
     pki, port, vhost = tls_broker
@@ -106,9 +105,7 @@ def test_the_hub_runs_over_amqps(tls_broker, sims, tmp_path):
     store = Store.open(s["db_url"])
     hub = Hub(s, store=store).start()
     try:
-        report = wait_until(lambda: (r := verify(s, store, hub.mappings))["ok"] and all(
-            d["missing"] == 0 for d in r["destinations"].values()) and r, timeout=120, interval=1,
-            what="every expected message delivered over amqps")
+        report = wait_delivered(s, store, hub.mappings, timeout=120, what="every expected message delivered over amqps")
     finally:
         hub.shutdown()
         store.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field as dc_field
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 
 from hub.model.masking import mask_record, mask_value
 
@@ -135,7 +136,7 @@ def _leaf_equal(a, b, field: str, rules: Rules, tracks) -> bool:
     if tolerance is not None and tolerance.epsilon is not None:
         na, nb = _as_number(a), _as_number(b)
         if na is not None and nb is not None:
-            return abs(na - nb) <= tolerance.epsilon
+            return abs(na - nb) <= Decimal(str(tolerance.epsilon))
     return False
 
 
@@ -155,16 +156,19 @@ def _as_time(v) -> datetime | None:
     return None
 
 
-def _as_number(v) -> float | None:
+def _as_number(v) -> Decimal | None:
+    """Exact: money is decimal text in the canonical model, and 12345678901234567.01 and .02
+    are one float."""
     if isinstance(v, bool):
         return None
-    if isinstance(v, (int, float)):
-        return float(v)
+    if isinstance(v, (int, float, Decimal)):
+        return Decimal(str(v)) if isinstance(v, float) else Decimal(v)
     if isinstance(v, str):
         try:
-            return float(v)
-        except ValueError:
+            n = Decimal(v.strip())
+        except InvalidOperation:
             return None
+        return n if n.is_finite() else None
     return None
 
 

@@ -94,6 +94,21 @@ def test_numeric_epsilon_on_numbers_and_numeric_strings(pair):
     assert not compare(old, new, rules).matched
 
 
+def test_epsilon_zero_is_the_same_amount_at_another_scale_exactly(pair):
+    old, new = pair
+    old, new = copy.deepcopy(old), copy.deepcopy(new)
+    rules = Rules.from_spec({"tolerance": {"payload.attributes.registered_capital": {"epsilon": 0}}})
+    old["payload"]["attributes"]["registered_capital"] = "12500"
+    new["payload"]["attributes"]["registered_capital"] = "12500.00"
+    assert not compare(old, new).matched          # without the rule, the text differs
+    assert compare(old, new, rules).matched
+    # exact, not float: these two are one float but two amounts
+    old["payload"]["attributes"]["registered_capital"] = "12345678901234567.01"
+    new["payload"]["attributes"]["registered_capital"] = "12345678901234567.02"
+    assert float("12345678901234567.01") == float("12345678901234567.02")
+    assert not compare(old, new, rules).matched
+
+
 def test_normalisation_maps_both_sides_before_comparing(pair):
     old, new = pair
     new = copy.deepcopy(new)

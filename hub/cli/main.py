@@ -7,7 +7,7 @@ import sys
 
 from hub import logs
 
-from . import commands, console, demo, dlq, dualtrack, log, output, partitions, report, simctl
+from . import commands, console, demo, dlq, dualtrack, log, output, partitions, payloads, report, simctl
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     console.register(sub)
     report.register(sub)
     log.register(sub)
+    payloads.register(sub)
     for leaf in output.leaf_parsers(p):
         output.ensure_json_flag(leaf)
     return p

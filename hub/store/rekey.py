@@ -10,7 +10,7 @@ says which keys it still needs. When it reports nothing left under an old key id
 may be dropped from the ring."""
 from __future__ import annotations
 
-from sqlalchemy import Text, cast, func, select, tuple_, update
+from sqlalchemy import Text, bindparam, cast, func, select, tuple_, update
 
 from .keyring import PREFIX, PayloadKeyError, key_id_of
 from .protection import open_json, seal_json
@@ -65,6 +65,7 @@ def _walk(store, table, column: str, is_json: bool, where, batch: int) -> dict:
             if last is not None:
                 q = q.where((key[0] > last[0]) if len(key) == 1 else tuple_(*key) > tuple_(*last))
             rows = conn.execute(q.order_by(*key).limit(batch).with_for_update()).all()
+            changes = []
             for r in rows:
                 pk, value = tuple(r[:len(key)]), r[len(key)]
                 try:
@@ -76,8 +77,11 @@ def _walk(store, table, column: str, is_json: bool, where, batch: int) -> dict:
                     kid = exc.key_id or key_id_of(value) or "?"
                     unopened[kid] = unopened.get(kid, 0) + 1
                     continue
-                conn.execute(update(table).where(*(k == v for k, v in zip(key, pk))).values({column: new}))
-                resealed += 1
+                changes.append({**{f"_k{i}": v for i, v in enumerate(pk)}, "_value": new})
+            if changes:   # one statement for the batch (executemany), not a round trip a row
+                conn.execute(update(table).where(*(k == bindparam(f"_k{i}") for i, k in enumerate(key)))
+                             .values({column: bindparam("_value", type_=table.c[column].type)}), changes)
+                resealed += len(changes)
         if len(rows) < batch:
             return {"resealed": resealed, "unopened": unopened}
         last = tuple(rows[-1][:len(key)])

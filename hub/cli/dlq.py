@@ -11,7 +11,9 @@ from hub.config import load_settings
 
 def _store(args):
     from hub.store import Store
-    return Store.open(load_settings(args.config)["db_url"])
+    from hub.store.protection import protect
+    settings = load_settings(args.config)
+    return protect(Store.open(settings["db_url"]), settings)
 
 
 def _since(text: str | None):
@@ -35,11 +37,15 @@ def dlq_list(args) -> int:
 
 def dlq_show(args) -> int:
     from hub.model.masking import mask, mask_record, mask_text
-    row = _store(args).get_dead_letter(args.id)
+    store = _store(args)
+    row = store.get_dead_letter(args.id)
     if row is None:
         print(f"no dead letter with id {args.id}", file=sys.stderr)
         return 1
-    if not args.unmasked:   # the reason and headers too: a header may carry a case's applicant
+    if args.unmasked:   # as the console's admin view: each unmasked view is in the audit trail
+        store.audit(getpass.getuser(), "cli.unmasked_view", row["id"], "dlq show --unmasked",
+                    {"case_no": row.get("case_no")})
+    else:   # the reason and headers too: a header may carry a case's applicant
         row = {k: (v if k == "payload" else mask(v, k)) for k, v in row.items()}
     try:
         payload = json.loads(row["payload"])

@@ -17,8 +17,9 @@ _VERDICTS = {"match": "一致 match", "mismatch": "不一致 mismatch", "missing
 
 def _open(args):
     from hub.store import Store
+    from hub.store.protection import protect
     settings = load_settings(args.config)
-    return settings, Store.open(settings["db_url"])
+    return settings, protect(Store.open(settings["db_url"]), settings)
 
 
 def _when(text: str | None, end_of_day: bool = False) -> datetime | None:

@@ -7,7 +7,7 @@ import sys
 
 from hub import logs
 
-from . import broker, commands, console, demo, dlq, dualtrack, log, output, partitions, report, sign, simctl
+from . import broker, commands, console, demo, dlq, dualtrack, log, output, partitions, payloads, report, sign, simctl
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     log.register(sub)
     sign.register(sub)
     broker.register(sub)
+    payloads.register(sub)
     for leaf in output.leaf_parsers(p):
         output.ensure_json_flag(leaf)
     return p

@@ -13,6 +13,8 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
+from hub.store.protection import protect
+
 from .views import audit, dualtrack, deadletters, login, overview, queues, reports, trace, users
 from .web import Console
 
@@ -36,5 +38,6 @@ def create_app(settings: dict, store, extra_routes: list[BaseRoute] | None = Non
     for view in VIEWS:
         routes.extend(view.routes())
     app = Starlette(routes=routes)
+    protect(store, settings)   # payloads sealed at rest open for the pages that show them
     app.state.console = Console(settings, store, console_settings(settings))
     return app

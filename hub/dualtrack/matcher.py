@@ -145,6 +145,8 @@ class DualTrack:
             earlier = row[f"{mine}_envelope"]
             self._fill(row, mine, item, now, keep_arrival=True)
             batch.touch(item.key)
+            if earlier is None:
+                return []   # the earlier run's envelope was removed by retention: nothing to compare
             v = compare(earlier, item.envelope, rules, ignored, tracks=(mine, mine))
             if v.matched:
                 return []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Iterable
 
 from .credit_codes import ALPHABET
 
@@ -78,13 +79,20 @@ def mask_name(value: str | None) -> str | None:
     return v[0] + "*" * (len(v) - 1)
 
 
-def mask_text(text: str) -> str:
-    """Mask ID numbers (18- and 15-digit), credit codes and mobile numbers inside free text."""
+def mask_text(text: str, names: Iterable[str] = ()) -> str:
+    """Mask ID numbers (18- and 15-digit), credit codes and mobile numbers inside free text, and
+    names: those after a field or label known to hold one (mask_names), and wherever they stand,
+    the ``names`` given (the values of a record's name fields: mask_record passes them, so an
+    opinion saying "张三丰材料齐全" loses the name its applicant field holds)."""
     text = _RESIDENT_ID.sub(lambda m: m.group(1) + "********" + m.group(2), text)
     text = _CREDIT_CODE.sub(lambda m: m.group(1) + "*" * 8 + m.group(3), text)
     text = _RESIDENT_ID_15.sub(lambda m: m.group(1) + "*****" + m.group(3)
                                if _plausible_first_generation(m.group(0)) else m.group(0), text)
-    return _PHONE.sub(lambda m: m.group(1) + "****" + m.group(2), text)
+    text = _PHONE.sub(lambda m: m.group(1) + "****" + m.group(2), text)
+    text = mask_names(text)
+    for name in sorted({n for n in names if n and len(n) >= 2}, key=len, reverse=True):
+        text = text.replace(name, mask_name(name))
+    return text
 
 
 # Names in free text (log lines, error texts): after a field name that holds one ("name": "张三",
@@ -95,7 +103,8 @@ _CJK = "\u3400-\u9fff\uf900-\ufaff·"
 _NAME_KEYS = "|".join(sorted({"name", "handler", "legal_representative", "operator", "linkman", "qlrmc", "blr",
                               "holder", "applicant_name", "contact", "legalperson", "frmc", "sqrxm", "xm"},
                              key=len, reverse=True))
-_NAME_FIELD = re.compile(r"(?i)(\b(?:" + _NAME_KEYS + r")\b[\"']?\s*[:=]\s*[\"']?)([" + _CJK + r"]{1,12})")
+_NAME_FIELD = re.compile(r"(?i)(\b(?:" + _NAME_KEYS + r")\b[\"']?\s*[:=]\s*[\"']?)([" + _CJK + r"]{1,12})(?!\*)")
+_NAME_TAG = re.compile(r"(?i)(<(?:" + _NAME_KEYS + r")(?:\s[^>]*)?>\s*)([" + _CJK + r"]{1,12})(?!\*)")   # <sqrxm>张三</sqrxm>
 _NAME_ERROR = re.compile(r"(?i)(\b(?:" + _NAME_KEYS + r")\b:[^\n]{0,300}?\(value ')([^']{1,40})(')")
 _NAME_LABEL = re.compile(r"(申请人|姓名|法定代表人|法人代表|经办人|联系人|承办人|权利人|持证人|办理人)(\s*[:：]?\s*)"
                          r"([" + _CJK + r"]{2,4})")
@@ -105,6 +114,7 @@ def mask_names(text: str) -> str:
     """Mask what looks like a person's name in free text (mask_name keeps its first character)."""
     text = _NAME_ERROR.sub(lambda m: m.group(1) + mask_name(m.group(2)) + m.group(3), text)
     text = _NAME_FIELD.sub(lambda m: m.group(1) + mask_name(m.group(2)), text)
+    text = _NAME_TAG.sub(lambda m: m.group(1) + mask_name(m.group(2)), text)
     return _NAME_LABEL.sub(lambda m: m.group(1) + m.group(2) + mask_name(m.group(3)), text)
 
 
@@ -124,8 +134,9 @@ def _mask_number(leaf: str, value: int | float) -> object:
     return value if masked == digits else masked
 
 
-def mask_value(field: str, value: object) -> object:
-    """Mask a value by the name of the field it sits in (the last path segment)."""
+def mask_value(field: str, value: object, names: Iterable[str] = ()) -> object:
+    """Mask a value by the name of the field it sits in (the last path segment); ``names``: the
+    person names known in its record, masked wherever the text holds them."""
     if value is None or isinstance(value, bool):
         return value
     leaf = field.rsplit(".", 1)[-1].lower()
@@ -139,7 +150,7 @@ def mask_value(field: str, value: object) -> object:
         return mask_phone(value)
     if leaf in NAME_FIELDS:
         return mask_name(value)
-    return mask_text(value)
+    return mask_text(value, names)
 
 
 PERSONAL_ID_FIELDS = {"id_number", "resident_id", "idno", "id_no", "lerepcertno", "zjh", "cardno"}
@@ -147,13 +158,43 @@ PHONE_FIELDS = {"phone", "mobile", "contactphone", "linkphone", "tel"}
 NAME_FIELDS = {"name", "handler", "legal_representative", "operator", "linkman", "qlrmc", "blr"}
 
 
-def mask_record(record: object, path: str = "") -> object:
-    """Return a deep copy of a JSON-like record with personal fields masked."""
+# Fields known to hold a person's name (the canonical model's handler, a legacy system's 申请人姓名
+# sqrxm, ...); "name" counts where its object is a person (kind person, or an ID or phone beside it,
+# as the canonical applicant and holder have): a material's or an item's name is no one's.
+PERSON_NAME_FIELDS = (NAME_FIELDS - {"name"}) | {"applicant_name", "holder_name", "contact", "legalperson",
+                                                  "frmc", "sqrxm", "xm"}
+_PERSON_MARKS = PERSONAL_ID_FIELDS | PHONE_FIELDS | {"id_type"}
+
+
+def known_names(record: object, out: set | None = None) -> set[str]:
+    """The person names a record holds in fields known to be names (see PERSON_NAME_FIELDS)."""
+    out = set() if out is None else out
     if isinstance(record, dict):
-        return {k: mask_record(v, f"{path}.{k}" if path else str(k)) for k, v in record.items()}
+        keys = {str(k).lower() for k in record}
+        person = record.get("kind") != "organisation" and (record.get("kind") == "person" or keys & _PERSON_MARKS)
+        for k, v in record.items():
+            leaf = str(k).lower()
+            if isinstance(v, str) and (leaf in PERSON_NAME_FIELDS or (leaf == "name" and person)):
+                if re.search("[" + _CJK + "]", v) and 2 <= len(v.strip()) <= 12:
+                    out.add(v.strip())
+            else:
+                known_names(v, out)
+    elif isinstance(record, list):
+        for v in record:
+            known_names(v, out)
+    return out
+
+
+def mask_record(record: object, path: str = "", names: Iterable[str] | None = None) -> object:
+    """Return a deep copy of a JSON-like record with personal fields masked, and the person names
+    its name fields hold masked in its free text too."""
+    if names is None:
+        names = frozenset(known_names(record))
+    if isinstance(record, dict):
+        return {k: mask_record(v, f"{path}.{k}" if path else str(k), names) for k, v in record.items()}
     if isinstance(record, list):
-        return [mask_record(v, path) for v in record]
-    return mask_value(path, record)
+        return [mask_record(v, path, names) for v in record]
+    return mask_value(path, record, names)
 
 
 def mask(value: object, field: str = "") -> object:

@@ -119,6 +119,13 @@ def replay(settings: dict, store, *, ids=None, stage=None, department=None, dest
                 skipped.append({"id": row["id"], "why": "stage fetch: a page the system served unreadably is "
                                 "read again from the system, not replayed"})
                 continue
+            if row.get("payload") is None:
+                # sealed with a key this hub lacks (the error names it), or removed by retention
+                # (which keeps unresolved letters' payloads: this one was restored after it)
+                skipped.append({"id": row["id"], "why": row.get("payload_error") or (
+                    f"its payload was removed by retention at {row['payload_removed_at']:%Y-%m-%d %H:%M} UTC"
+                    if row.get("payload_removed_at") else "it has no payload")})
+                continue
             extra = {bus.names.H_REPLAYED_FROM: row["id"]}
             try:
                 _release_hold(store, row, to, actor, reason)

@@ -56,7 +56,12 @@ class Judgement:
     prior: dict | None = None       # the version sent before (its row), for conflict and update
 
     def reason(self, env: Envelope, payload: dict) -> str:
-        changes = diff(self.prior["payload"], payload)
+        if self.prior["payload"] is None:
+            # removed by retention (store.retention): the digest still tells content apart
+            changes = [f"the content sent before was removed by retention; only its digest {self.prior['digest'][:12]} "
+                       "is kept"]
+        else:
+            changes = diff(self.prior["payload"], payload)
         shown = "; ".join(changes[:DIFF_FIELDS]) + (f"; and {len(changes) - DIFF_FIELDS} more"
                                                      if len(changes) > DIFF_FIELDS else "")
         same_key = self.prior["record_key"] == env.record_key

@@ -34,6 +34,7 @@ from hub.adapter.departments import names as departments
 from hub.audit.checkpoints import CheckpointLoop
 from hub.audit.settings import audit_settings, signer as log_signer
 from hub.store import Store
+from hub.store.protection import protect
 
 log = logging.getLogger("tongban.run")
 
@@ -217,6 +218,7 @@ class Hub:
         _url, prefetch, batch = self._consumer_settings()
         audit = audit_settings(self.settings)
         self.store.chain_algorithm = audit["hash"]
+        protect(self.store, self.settings)   # payloads sealed at rest (payload_encryption:); refuses a missing current key
         if audit["checkpoint_seconds"]:
             sign = log_signer(self.settings)   # made (or found wanting) before anything is forwarded
             self._supervise("log-checkpoints", lambda: CheckpointLoop(self.store, sign, audit["checkpoint_seconds"]))

@@ -4,11 +4,13 @@ validated, routed or delivered, kept with enough to replay it."""
 from __future__ import annotations
 
 import base64
+import hashlib
 from datetime import datetime
 
 from sqlalchemy import select, update
 
 from .audit import audit_row, write_audit
+from .keyring import PayloadKeyError
 from .schema import dead_letters
 from .sql import StoreBase, check_keys, chunks, insert_ignore
 from .types import utcnow
@@ -21,7 +23,9 @@ _ACTIONS = {"replayed": "dlq.replay", "purged": "dlq.purge", "dead": "dlq.restor
 MIN_PREFIX = 8
 PAYLOAD_ENCODING_HEADER = "x-tongban-payload-encoding"
 
-_KEYS = frozenset(c.name for c in dead_letters.columns if c.name not in ("created_at", "updated_at"))
+_KEYS = frozenset(c.name for c in dead_letters.columns
+                  if c.name not in ("created_at", "updated_at", "payload_digest", "payload_removed_at"))
+PAYLOAD_COLUMN = "dead_letters.payload"   # the associated data of a sealed payload (hub/store/keyring.py)
 _REQUIRED = ("id", "stage", "reason")
 
 
@@ -73,7 +77,8 @@ class DeadLetters(StoreBase):
             attempts=int(dl.get("attempts") or 1),
             first_failed_at=dl.get("first_failed_at") or last,
             last_failed_at=last,
-            payload=payload,
+            payload=self.payload_keys.seal(payload, PAYLOAD_COLUMN),
+            payload_digest=None if payload is None else hashlib.sha256(payload.encode("utf-8")).hexdigest(),
             headers=headers,
             status=status,
             created_at=now,
@@ -124,7 +129,18 @@ class DeadLetters(StoreBase):
         if limit is not None:
             q = q.limit(limit)
         with self._read() as conn:
-            return [dict(r._mapping) for r in conn.execute(q)]
+            return [self._opened(r) for r in conn.execute(q)]
+
+    def _opened(self, r) -> dict:
+        """A dead letter's row with its payload in plain text. A payload that cannot be
+        opened (its key missing or wrong) comes back as None with ``payload_error`` saying
+        why, naming the key: one such letter must not stop a listing or a replay of others."""
+        row = dict(r._mapping)
+        try:
+            row["payload"] = self.payload_keys.open(row["payload"], PAYLOAD_COLUMN)
+        except PayloadKeyError as exc:
+            row["payload"], row["payload_error"] = None, str(exc)
+        return row
 
     def get_dead_letter(self, id: str) -> dict | None:
         """By full id, or by a prefix of at least 8 characters that matches
@@ -139,7 +155,7 @@ class DeadLetters(StoreBase):
                 if len(rows) > 1:
                     raise LookupError(f"dead-letter id prefix {id!r} is ambiguous; give more of it")
                 row = rows[0] if rows else None
-        return dict(row._mapping) if row is not None else None
+        return self._opened(row) if row is not None else None
 
     def mark_dead_letters(self, ids: list[str], status: str, actor: str, reason: str) -> int:
         """Set the status of the given dead letters (full ids) and write one

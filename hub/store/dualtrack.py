@@ -21,6 +21,7 @@ from .schema import (
     dualtrack_noise as noise,
     dualtrack_twins as twins,
 )
+from .protection import open_json, seal_json
 from .sql import StoreBase, chunks, insert_ignore, upsert
 from .types import utcnow
 
@@ -30,6 +31,7 @@ from .types import utcnow
 _TWIN_KEY = ("department", "case_no", "kind", "sequence")
 _LATE_KEY = ("department", "case_no", "kind", "old_message_id", "new_message_id")
 _COMPARISON_COLUMNS = [c.name for c in comparisons.columns if c.name != "id"]
+_ENVELOPES = ("old_envelope", "new_envelope")
 
 
 @dataclass
@@ -67,7 +69,7 @@ class DualTrackStore(StoreBase):
             for part in chunks(sorted({k[1] for k in keys})):
                 q = select(twins).where(twins.c.case_no.in_(part)).with_for_update()
                 for r in conn.execute(q):
-                    row = dict(r._mapping)
+                    row = self._twin(r)
                     if twin_key(row) in wanted:
                         rows[twin_key(row)] = row
             batch = TwinBatch(rows)
@@ -80,13 +82,15 @@ class DualTrackStore(StoreBase):
         with self._write() as conn:
             q = (select(twins).where(twins.c.state == "waiting", twins.c.deadline <= now)
                  .order_by(twins.c.deadline).limit(limit).with_for_update())
-            batch = TwinBatch({twin_key(r._mapping): dict(r._mapping) for r in conn.execute(q)})
+            batch = TwinBatch({twin_key(r._mapping): self._twin(r) for r in conn.execute(q)})
             yield batch
             self._write_batch(conn, batch, now)
 
     def _write_batch(self, conn, batch: TwinBatch, now: datetime) -> None:
         for key in sorted(batch.dirty):
             row = dict(batch.rows[key], updated_at=now)
+            for col in _ENVELOPES:
+                row[col] = seal_json(self.payload_keys, row[col], f"dualtrack_twins.{col}")
             conn.execute(update(twins).where(*(twins.c[k] == v for k, v in zip(_TWIN_KEY, key))).values(row))
         if batch.comparisons:
             conn.execute(insert(comparisons), [{c: r.get(c) for c in _COMPARISON_COLUMNS} for r in batch.comparisons])
@@ -115,6 +119,14 @@ class DualTrackStore(StoreBase):
         for row in merged.values():
             upsert(conn, noise, row, ("department", "kind", "field"))
 
+    def _twin(self, r) -> dict:
+        """A twin row with its envelopes opened (a missing key raises PayloadKeyError, naming it:
+        the comparison loop retries, nothing is decided without the envelopes)."""
+        row = dict(r._mapping)
+        for col in _ENVELOPES:
+            row[col] = open_json(self.payload_keys, row[col], f"dualtrack_twins.{col}")
+        return row
+
     def dualtrack_purge(self, before: datetime) -> int:
         """Forget decided twins last touched before ``before``; returns how many."""
         with self._write() as conn:
@@ -128,7 +140,7 @@ class DualTrackStore(StoreBase):
         if case_no is not None:
             q = q.where(twins.c.case_no == case_no)
         with self._read() as conn:
-            return [dict(r._mapping) for r in conn.execute(q)]
+            return [self._twin(r) for r in conn.execute(q)]
 
     def dualtrack_twins_since(self, department: str, since: datetime) -> list[dict]:
         """The department's waiting twins and those decided since ``since`` (a takeover's view)."""
@@ -136,7 +148,7 @@ class DualTrackStore(StoreBase):
                                  (twins.c.state == "waiting") | (twins.c.updated_at >= since))
              .order_by(twins.c.case_no, twins.c.sequence))
         with self._read() as conn:
-            return [dict(r._mapping) for r in conn.execute(q)]
+            return [self._twin(r) for r in conn.execute(q)]
 
     # --- verdicts ----------------------------------------------------------------------
     def dualtrack_comparisons(self, *, department: str | None = None, case_no: str | None = None,

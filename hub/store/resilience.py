@@ -20,6 +20,8 @@ HOLD_STATUSES = ("retrying", "dead", "released", "waiting")   # waiting: for an 
 BREAKER_STATES = ("closed", "open", "half_open")
 
 
+PARKED_COLUMN = "parked_messages.body"   # associated data of a sealed body (hub/store/keyring.py)
+
 class Resilience(StoreBase):
     # --- holds ---------------------------------------------------------------------
     def holds(self, destination: str, case_nos: list[str]) -> dict[str, dict]:
@@ -51,7 +53,11 @@ class Resilience(StoreBase):
         q = (select(parked_messages).where(c.destination == destination, c.case_no == case_no)
              .order_by(c.position))
         with self._read() as conn:
-            return [dict(r._mapping) for r in conn.execute(q)]
+            rows = [dict(r._mapping) for r in conn.execute(q)]
+        # a body sealed with a missing key raises (naming it): the case stays held, nothing lost
+        for row in rows:
+            row["body"] = self.payload_keys.open(row["body"], PARKED_COLUMN)
+        return rows
 
     def parked_ids(self, destination: str) -> set[str]:
         """Every message parked at ``destination``: held behind its case's head, not lost."""
@@ -141,7 +147,8 @@ class Resilience(StoreBase):
                                                                parked_messages.c.message_id.in_(part)))
             if parks:
                 insert_ignore(conn, parked_messages, unique_by(
-                    [{**p, "destination": destination, "parked_at": now} for p in parks], "message_id"))
+                    [{**p, "destination": destination, "parked_at": now,
+                      "body": self.payload_keys.seal(p["body"], PARKED_COLUMN)} for p in parks], "message_id"))
             for hold in hold_upserts:
                 row = {"destination": destination, "case_no": hold["case_no"],
                        "head_message_id": hold["head_message_id"], "status": hold["status"],

@@ -120,6 +120,9 @@ dead_letters = Table(
     Column("status", String(16), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
+    # personal data at rest (migration 0012): the payload's SHA-256, kept when retention removes it
+    Column("payload_digest", String(ID)),
+    Column("payload_removed_at", UTCDateTime()),
     # every listing filters on status and orders by time
     Index("ix_dead_letters_status_last_failed_at", "status", "last_failed_at"),
     Index("ix_dead_letters_stage", "stage"),
@@ -201,6 +204,7 @@ dualtrack_twins = Table(
     Column("new_at", UTCDateTime()),
     Column("new_envelope", JSONDoc),
     Column("updated_at", UTCDateTime(), nullable=False),
+    Column("payload_removed_at", UTCDateTime()),   # both envelopes removed by retention
     PrimaryKeyConstraint("department", "case_no", "kind", "sequence", name="pk_dualtrack_twins"),
     Index("ix_dualtrack_twins_state_deadline", "state", "deadline"),
     Index("ix_dualtrack_twins_updated_at", "updated_at"),
@@ -384,10 +388,12 @@ content_versions = Table(
     Column("sequence", Integer),
     Column("digest", String(ID), nullable=False),
     Column("message_id", String(ID), nullable=False),
-    Column("payload", JSONDoc, nullable=False),
+    Column("payload", JSONDoc),   # NULL once retention removed it (the digest stays)
     Column("seen_at", UTCDateTime(), nullable=False),
     PrimaryKeyConstraint("source", "record_key", "kind", name="pk_content_versions"),
     Index("ix_content_versions_step", "source", "case_no", "kind", "sequence"),
+    Column("payload_removed_at", UTCDateTime()),
+    Index("ix_content_versions_seen_at", "seen_at"),
 )
 
 # --- the web console (hub/console/): its local users and their sessions --------------------

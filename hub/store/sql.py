@@ -15,6 +15,8 @@ from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from .keyring import KeyRing
+
 MYSQL = ("mysql", "mariadb")
 
 # Bound parameters per IN (...) list: old SQLite builds cap a statement at
@@ -91,6 +93,9 @@ class StoreBase:
     connection for a run of calls inside ``reading()`` / ``unit()``."""
 
     _engine: Engine
+    # how stored payloads are sealed and opened (hub/store/protection.py ``protect``); by
+    # default none is sealed, and a sealed one fails to open naming its key
+    payload_keys: KeyRing = KeyRing()
 
     @property
     def _bound(self) -> threading.local:

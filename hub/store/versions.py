@@ -3,9 +3,13 @@ from __future__ import annotations
 
 from sqlalchemy import delete, select
 
+from .protection import open_json, seal_json
 from .schema import content_versions
 from .sql import StoreBase, chunks, upsert
 from .types import utcnow
+
+
+PAYLOAD_COLUMN = "content_versions.payload"
 
 
 class ContentVersions(StoreBase):
@@ -18,6 +22,10 @@ class ContentVersions(StoreBase):
                 for part in chunks(list(dict.fromkeys(v for v in values if v))):
                     for r in conn.execute(select(content_versions).where(c.source == source, column.in_(part))):
                         out[(r.record_key, r.kind)] = dict(r._mapping)
+        # a payload whose key is missing raises (PayloadKeyError, naming it): the source's page
+        # is retried, nothing is judged on a guess
+        for row in out.values():
+            row["payload"] = open_json(self.payload_keys, row["payload"], PAYLOAD_COLUMN)
         return list(out.values())
 
     def save_versions(self, source: str, rows: list[dict]) -> None:
@@ -25,7 +33,9 @@ class ContentVersions(StoreBase):
         if not rows:
             return
         now = utcnow()
-        latest = {(r["record_key"], r["kind"]): {**r, "source": source, "seen_at": now} for r in rows}
+        latest = {(r["record_key"], r["kind"]): {**r, "source": source, "seen_at": now, "payload_removed_at": None,
+                                                 "payload": seal_json(self.payload_keys, r["payload"], PAYLOAD_COLUMN)}
+                  for r in rows}
         with self._write() as conn:   # one statement for the page, a key once (the last version)
             upsert(conn, content_versions, list(latest.values()), ("source", "record_key", "kind"))
 

@@ -135,3 +135,21 @@ def test_a_message_that_is_no_envelope_or_of_no_known_department_is_refused_whol
     with pytest.raises(ValueError, match="not a canonical envelope"):
         dt.offer({"hello": 1}, t0)
     assert dstore.dualtrack_waiting() == []
+
+
+def test_a_rerun_after_retention_removed_the_decided_pairs_envelopes_is_taken_quietly(dstore, dt_settings, t0):
+    # Guard (issue 13, item 5): the earlier run's envelope is NULL once retention ran; the
+    # matcher used to compare against it, and compare(None, ...) would stop the comparison loop.
+    from hub.store.protection import Retention
+    from hub.store.retention import purge_expired
+    old, new = both_tracks(make_records(1))
+    dt = DualTrack(dstore, dt_settings)
+    dt.offer(old[0], t0)
+    assert [c.verdict for c in dt.offer(new[0], t0)] == ["match"]
+    removed = purge_expired(dstore, Retention(payload_days=1), now=t0 + timedelta(days=400))
+    assert removed["dualtrack_twins"]["expired"] == 1
+    assert dt.offer(_rerun(new[0], opinion="另一意见"), t0 + timedelta(days=400, minutes=1)) == []
+    assert Counter(r["verdict"] for r in dstore.dualtrack_comparisons()) == {"match": 1}
+    [row] = dstore.dualtrack_twins_since("commerce", t0)
+    assert row["state"] == "paired" and row["old_envelope"] is None          # the same decided pair
+    assert row["new_envelope"]["payload"]["opinion"] == "另一意见"          # the re-run's content kept

@@ -183,3 +183,31 @@ def test_a_replayed_conflict_goes_as_an_update_and_is_remembered(world):
     before = len(_dead(pub))
     worker.poll_once()
     assert len(_dead(pub)) == before and _routed(pub)[-1]["message_id"] == str(new.message_id)
+
+
+def test_a_conflict_with_a_version_whose_content_retention_removed_names_the_digest():
+    # issue 13, item 5: the earlier payload is NULL after `tongban store purge-expired`; the
+    # digest still tells the contents apart, and the reason says what is left of it
+    from datetime import timedelta
+    from hub.model import Envelope
+    from hub.runtime.conflicts import ConflictCheck
+    from hub.store.protection import Retention
+    from hub.store.retention import purge_expired
+    from hub.store.types import utcnow
+    store = Store.open("sqlite://")
+    try:
+        envs = MappingSet.load().apply("commerce-registry", _events()[0])
+        first = ConflictCheck(store, "commerce:old", envs)
+        first.remember(envs[0])
+        first.save()
+        assert purge_expired(store, Retention(payload_days=1), now=utcnow() + timedelta(days=2))[
+            "content_versions"]["expired"] == 1
+        other = Envelope.model_validate({**envs[0].model_dump(mode="json"),
+                                         "payload": {**envs[0].payload.model_dump(mode="json"), "opinion": "x"}})
+        check = ConflictCheck(store, "commerce:old", [other])
+        judged = check.judge(other, supersede=False)
+        assert judged.verdict == CONFLICT and judged.prior["payload"] is None
+        assert "removed by retention" in judged.reason(other, check.payload_of(other))
+        assert check.judge(envs[0], supersede=False).verdict == SAME     # the digest still matches
+    finally:
+        store.close()

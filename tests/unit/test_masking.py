@@ -176,3 +176,36 @@ def test_no_personal_number_survives_mask_text(before, after, kind, birth, seria
         value = "".join(chr(ord(c) + 0xFEE0) for c in value)
     masked = mask_text(before + value + after)
     assert value not in masked and "*" in masked
+
+
+# --- names in free text where a field is known to hold a name (issue 13, item 5) ----------------
+
+def test_mask_record_masks_the_applicants_name_wherever_its_free_text_repeats_it():
+    record = {"applicant": {"kind": "person", "name": "张三丰", "id_type": "resident_id", "id_number": RESIDENT_ID},
+              "handler": "李四", "opinion": "张三丰的材料齐全，李四复核", "materials": [{"name": "营业执照"}],
+              "note": "营业执照已核验"}
+    masked = mask_record(record)
+    assert masked["applicant"]["name"] == "张**" and masked["handler"] == "李*"
+    assert masked["opinion"] == "张**的材料齐全，李*复核"
+    assert masked["note"] == "营业执照已核验"       # a material's name is no one's: not a known name
+
+
+def test_an_organisations_name_is_not_taken_for_a_person_in_free_text():
+    record = {"applicant": {"kind": "organisation", "name": "杭州云栖科技有限公司", "id_number": USCC},
+              "opinion": "杭州云栖科技有限公司申请变更"}
+    assert mask_record(record)["opinion"] == "杭州云栖科技有限公司申请变更"
+
+
+@pytest.mark.parametrize("text, shown", [
+    ("<sqrxm>张三丰</sqrxm><zjh>x</zjh>", "<sqrxm>张**</sqrxm><zjh>x</zjh>"),     # a legacy XML payload
+    ('{"handler": "王五", "name": "commerce"}', '{"handler": "王*", "name": "commerce"}'),
+    ("申请人：欧阳娜娜，已受理", "申请人：欧***，已受理"),
+])
+def test_mask_text_masks_names_after_a_name_field_or_label(text, shown):
+    assert mask_text(text) == shown
+    assert mask_text(mask_text(text)) == shown      # masking twice changes nothing more
+
+
+def test_mask_text_masks_the_names_it_is_told_of():
+    assert mask_text("张三丰来电", names=["张三丰"]) == "张**来电"
+    assert mask_text("王来电", names=["王"]) == "王来电"     # one character alone is too common to chase

@@ -75,6 +75,11 @@ def detail(request, user, form):
         ctx.store.audit(user.name, "console.unmasked_view", row["id"], "admin viewed a dead letter unmasked",
                         {"case_no": row.get("case_no")})
     payload = row["payload"]
+    if payload is None:
+        # what stands in its place says why (its key id, or when retention removed it); no content
+        payload = row.get("payload_error") or (
+            f"已按保留策略删除 removed by retention at {row['payload_removed_at']:%Y-%m-%d %H:%M} UTC "
+            f"(sha256 {row.get('payload_digest') or '-'})" if row.get("payload_removed_at") else "（无 none）")
     try:
         parsed = json.loads(payload)
         payload = json.dumps(parsed if unmasked else mask_record(parsed), ensure_ascii=False, indent=2, default=str)

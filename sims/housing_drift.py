@@ -3,7 +3,7 @@ sims/drift.py, applied to the rows the new system writes into its 前置库, in 
 
 It applies to the rows the hub hands on: 办理详细 (SPGL_XMSPSXBLXXXXB) and 批复文件
 (SPGL_XMSPSXPFWJXXB). Project, unit and 事项办理 rows are written as the old system writes
-them (a lost one would only hold all its children back). The SPGL names drift.apply is told:
+them (a lost one would only hold all its children back), but for reorder_materials below. The SPGL names drift.apply is told:
   step  BLZT (办理状态)       time  BLSJ (办理时间)      case  SPSXSLBM (审批事项实例编码)
   seq   the step number: the standard has no column for it; it is the rank of the row in
         its case (what the hub's reader computes, BLXH), given to drift.apply and not written

@@ -6,7 +6,15 @@ e-certificate or shared data instead of brought.
 Drawn from a generator seeded by the case number, not from the simulator's own stream: adding
 these facts leaves every case the simulators made before unchanged (tests count on them), and
 the same case always gets the same facts. The shares vary by department (sims/supervision.py's
-PROFILE: some above the seed's targets, some below). Invented, like the codes."""
+PROFILE: some above the seed's targets, some below), and in DIP_MONTH, the month after the
+simulators' clocks start (2026-03-02), every department does worse (a system outage month, as
+sims/supervision.py has: fewer cases online, more visits, fewer materials reused). The dip
+moves thresholds only, never the number of draws, so a case outside that month is the same as
+before. Invented, like the codes.
+
+Each department's simulator says these facts in its system's own fields (commerce_data,
+ndrc_data, housing_data, land_data); the hub's mappings bring them back to these values, which
+is what tests/report recount the monthly report from."""
 from __future__ import annotations
 
 import random
@@ -18,6 +26,13 @@ from . import catalogue_data
 from .supervision import PROFILE
 
 _ITEMS = {i["basicCode"]: i for i in catalogue_data.items()}
+DIP_MONTH = "2026-04"
+
+
+def visits_by_step(facts: "CaseFacts", steps: int) -> list[int]:
+    """The visits made so far at each of a case's ``steps`` steps, as a system that counts them
+    says them: those made by the acceptance until the last step, all of them at the last."""
+    return [facts.visits_at_acceptance] * (steps - 1) + [facts.visits] if steps else []
 
 
 @dataclass
@@ -34,8 +49,11 @@ class CaseFacts:
 def case_facts(case_no: str, department: str, item_code: str, accepted: datetime) -> CaseFacts:
     rnd = random.Random(zlib.crc32(case_no.encode("utf-8")))
     p_visit, p_reuse, p_window, _ = PROFILE.get(department, (0.7, 0.3, 0.6, 0.05))
+    p_online = 0.6
+    if accepted.strftime("%Y-%m") == DIP_MONTH:
+        p_visit, p_reuse, p_online = p_visit - 0.25, p_reuse - 0.15, 0.35
     item = _ITEMS.get(item_code, {})
-    online = item.get("onlineDepth", 0) >= 3 and rnd.random() < 0.6
+    online = item.get("onlineDepth", 0) >= 3 and rnd.random() < p_online
     channel = "online" if online else rnd.choice(("window", "window", "mobile", "self_service"))
     if rnd.random() < p_visit:
         visits = 0 if online else rnd.choice((0, 1))

@@ -5,16 +5,25 @@ to the 前置库: a project (SPGL_XMJBXXB) with its 建设单位 (SPGL_XMDWXXB),
 
 Follows REFERENCE.md §1: XMDM in the 24-character shape `\\d{4}-\\d{6}-\\d{2}-\\d{2}-\\d{6}`
 (§2), BLZT codes and Epoint's order rules, PFWJYXQX 9999-01-01 for no expiry, check 130
-(NKGSJ before NJCSJ). Invented: the GCDM suffix, SPSXSLBM and 文号 formats, office and
-department names, and the spread of flows."""
+(NKGSJ before NJCSJ), SLFS 1 窗口 / 4 网上 as aplanmis maps them. Invented: the GCDM suffix,
+SPSXSLBM and 文号 formats, office and department names, the spread of flows, and the columns
+of sims/housing_schema.py marked so.
+
+What the monthly supervision report needs comes from sims/case_facts.py, seeded by the case
+number (so no case made before changed but in those columns): SLFS (受理方式), SXBLSX (the
+item's promised days), SFYCSL (一窗受理, window cases only) and CLQD (材料清单, each material
+brought or, with FYLX, reused from an e-certificate or shared data) on the 事项办理 row, XCCS
+(visits so far) on each 办理详细 row. The BLZT 1 (收件) row is the application's time."""
 from __future__ import annotations
 
+import json
 import random
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from .case_facts import case_facts, visits_by_step
 from .catalogue_data import codes_for
 from .office_hours import office_moment
 from .codes import make_uscc, spoil_check, to_fullwidth
@@ -34,6 +43,8 @@ OPINIONS = {1: "材料已接收", 3: "申请材料齐全，符合法定形式，
 # (flow of BLZT codes, weight); the 批复文件 comes with 11 and 12 (办结 通过).
 FLOWS = [((1, 3, 8, 11), 80), ((1, 6, 7, 3, 8, 11), 8), ((1, 3, 8, 12), 4), ((1, 3, 8, 13), 4), ((1, 5), 4)]
 BAD_KINDS = ("credit_code", "schedule")
+SLFS = {"window": 1, "online": 4, "mobile": 5, "self_service": 6}   # 受理方式 (module docstring)
+FYLX = {"certificate": "1", "shared_data": "2"}                      # 复用类型 of a material not brought
 
 
 @dataclass
@@ -50,6 +61,13 @@ class GeneratedCase:
     flow: tuple[int, ...]
     bad: str | None
     rows: list[Row] = field(default_factory=list)
+
+
+def materials_text(materials: list[dict]) -> str:
+    """CLQD as the 工改 system writes it: JSON text, the SPGL-style keys of the schema's comment."""
+    return json.dumps([{"CLMC": m["name"], "SFBX": int(m["required"]), "SFTJ": int(m["provided"]),
+                        **({"FYLX": FYLX[m["reused_from"]]} if m.get("reused_from") else {})}
+                       for m in materials], ensure_ascii=False)
 
 
 class HousingFactory:
@@ -126,19 +144,25 @@ class HousingFactory:
                 **common, "DFSJZJ": self.key(), "XMDM": xmdm, "DWTYSHXYDM": self.uscc(region),
                 "DWMC": f"浙江{''.join(r.sample(TRADES, 2))}建设集团有限公司", "DWLX": 2}, received))
         dept = f"杭州市{district}住房和城乡建设局"
+        facts = case_facts(case_no, "housing", item_code, received)
+        visits = visits_by_step(facts, len(flow))
+        # The draws that once chose SLFS and SXBLSX stay, so the rest of the stream is as before.
+        _ = r.choice((1, 4, 4)), r.choice((5, 10, 15))
         out.rows.append(Row("SPGL_XMSPSXBLXXB", {
             **common, "DFSJZJ": self.key(), "GCDM": gcdm, "SPSXBM": item_code, "SPSXBBH": Decimal("1.0"),
             "SPLCBM": f"LC{region}0{r.randint(1, 4)}", "SPLCBBH": Decimal("2.0"), "SPSXSLBM": case_no,
-            "SPBMBM": f"{region}JS", "SPBMMC": dept, "SLFS": r.choice((1, 4, 4)), "GKFS": 1,
-            "SXBLSX": r.choice((5, 10, 15))}, received))
+            "SPBMBM": f"{region}JS", "SPBMMC": dept, "SLFS": SLFS[facts.channel], "GKFS": 1,
+            "SXBLSX": facts.promised_days, "SFYCSL": None if facts.one_window is None else int(facts.one_window),
+            "CLQD": materials_text(facts.materials)}, received))
         when = received
-        for blzt in flow:
+        for blzt, visits_so_far in zip(flow, visits):
             if blzt != 1:
                 when = self.working(when + timedelta(minutes=r.randint(20, 3 * 24 * 60), seconds=r.randint(0, 59)))
             out.rows.append(Row("SPGL_XMSPSXBLXXXXB", {
                 **common, "GXSJ": when, "DFSJZJ": self.key(), "GCDM": gcdm, "SPSXSLBM": case_no,
                 "BLCS": OFFICES[item_code] if blzt >= 8 else "行政服务中心住建窗口",
-                "BLR": self.typed(self.person(), 0.08), "BLZT": blzt, "BLYJ": OPINIONS[blzt], "BLSJ": when}, when))
+                "BLR": self.typed(self.person(), 0.08), "BLZT": blzt, "BLYJ": OPINIONS[blzt], "BLSJ": when,
+                "XCCS": visits_so_far}, when))
         if flow[-1] in (11, 12):
             out.rows.append(Row("SPGL_XMSPSXPFWJXXB", self.document(common, gcdm, case_no, item_code, item_name,
                                                                    xmmc, when), when))

@@ -3,7 +3,7 @@ sims/drift.py, applied to the rows the new system writes into its 前置库, in 
 
 It applies to the rows the hub hands on: 办理详细 (SPGL_XMSPSXBLXXXXB) and 批复文件
 (SPGL_XMSPSXPFWJXXB). Project, unit and 事项办理 rows are written as the old system writes
-them (a lost one would only hold all its children back). The SPGL names drift.apply is told:
+them (a lost one would only hold all its children back), but for reorder_materials below. The SPGL names drift.apply is told:
   step  BLZT (办理状态)       time  BLSJ (办理时间)      case  SPSXSLBM (审批事项实例编码)
   seq   the step number: the standard has no column for it; it is the rank of the row in
         its case (what the hub's reader computes, BLXH), given to drift.apply and not written
@@ -19,8 +19,9 @@ What each kind means for a database:
                ALTER TABLE, typed as the old one) and fills it; the old column stays, NULL
   missing_rate the row is never inserted; extra_rate: see extra_step
   lag_seconds  rows are inserted this much later than they are written (HousingSim holds them)
-  reorder_materials  accepted, changes nothing: no SPGL row the hub reads carries a materials
-               list (材料清单 is in TB_SQXXB, which the hub writes)
+  reorder_materials  the 事项办理 row's CLQD (材料清单, JSON text) lists the same materials in
+               another order (the one change made to a 事项办理 row; its case's 办理详细 records
+               carry that list, SPSX.CLQD)
 Exchange columns (LSH, DFSJZJ, XZQHDM, SJYXBS, SJWXYY, SJSCZT, SBYY, SCSJ, GXSJ) never drift."""
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ from . import drift as sim_drift
 from .housing_data import Row
 from .housing_schema import TABLES
 
-DETAIL, DOCUMENT = "SPGL_XMSPSXBLXXXXB", "SPGL_XMSPSXPFWJXXB"
+DETAIL, DOCUMENT, CASE = "SPGL_XMSPSXBLXXXXB", "SPGL_XMSPSXPFWJXXB", "SPGL_XMSPSXBLXXB"
 DRIFTED = (DETAIL, DOCUMENT)
 SEQ = "BLXH"
 KEYS = {"step": "BLZT", "time": "BLSJ", "case": "SPSXSLBM", "seq": SEQ, "extra_step": (11, 12, 13)}
@@ -157,12 +158,21 @@ def _again(drift: dict, row: dict) -> str:
     return uuid.UUID(bytes=digest[:16]).hex
 
 
+def _reordered(row: Row, drift: dict) -> Row:
+    if row.table != CASE or not drift.get("reorder_materials"):
+        return row
+    values = dict(row.values)
+    sim_drift.reorder_materials(values, "CLQD", values["SPSXSLBM"], drift)
+    return Row(row.table, values, row.at)
+
+
 def apply(rows: list[Row], drift: dict) -> list[Row]:
     """The rows of one load as the new system writes them, in write order. `drift` comes from
     prepare(); `rows` are left as they are."""
     if not drift:
         return rows
     forwarded, rank = [], {}
+    rows = [_reordered(row, drift) for row in rows]
     for i, row in enumerate(rows):
         if row.table not in DRIFTED:
             continue

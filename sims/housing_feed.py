@@ -10,9 +10,12 @@ either shows as a difference in verify. The rules, from REFERENCE.md §1:
 - a child row is read only once its parent reached SJSCZT=3, so the rows under a
   refused project are held back;
 - each 办理详细 / 批复文件 record carries its case (SPSX), project (XM) and 建设单位 (JSDW),
-  and BLXH, the step number (invented: steps ranked by the first LSH of their DFSJZJ)."""
+  and BLXH, the step number (invented: steps ranked by the first LSH of their DFSJZJ);
+- SPSX.CLQD, the 材料清单 JSON text, goes on as the list it holds; a 事项办理 row whose CLQD
+  is not a JSON list of objects fails its check."""
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from datetime import date, datetime
@@ -24,7 +27,7 @@ from .housing_schema import TABLES
 ORDER = ("SPGL_XMJBXXB", "SPGL_XMDWXXB", "SPGL_XMSPSXBLXXB", "SPGL_XMSPSXBLXXXXB", "SPGL_XMSPSXPFWJXXB",
          "TB_SQHZXXB")
 STATE = {"SJYXBS", "SJWXYY", "SJSCZT", "SBYY", "SCSJ", "GXSJ"}
-SPSX = ("SPSXBM", "SPSXBBH", "SPBMBM", "SPBMMC", "SLFS")
+SPSX = ("SPSXBM", "SPSXBBH", "SPBMBM", "SPBMMC", "SLFS", "SXBLSX", "SFYCSL", "CLQD")
 XM = ("XMDM", "XMMC", "JSDD")
 JSDW = ("DWMC", "DWTYSHXYDM")
 _REGION = re.compile(r"^\d{6}$")
@@ -64,6 +67,19 @@ def region_ok(row: dict) -> bool:
     return bool(_REGION.match(str(row.get("XZQHDM") or "")))
 
 
+def listed(text):
+    """CLQD's list, or None when it holds none."""
+    try:
+        value = json.loads(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
+    return value if isinstance(value, list) and all(isinstance(m, dict) for m in value) else None
+
+
+def case_passes(row: dict) -> bool:
+    return region_ok(row) and (row.get("CLQD") is None or listed(row["CLQD"]) is not None)
+
+
 def project_passes(row: dict) -> bool:
     start, end = row.get("NKGSJ"), row.get("NJCSJ")
     return region_ok(row) and (start is None or end is None or start < end)
@@ -100,7 +116,7 @@ def records(rows: dict[str, list[dict]]) -> list[dict]:
         return any(p.get("SJYXBS") == 1 and project_passes(p) for p in projects or ())
 
     def released_case(case_no: str) -> bool:
-        return any(c.get("SJYXBS") == 1 and region_ok(c) and released(by_gcdm.get((c["GCDM"],)))
+        return any(c.get("SJYXBS") == 1 and case_passes(c) and released(by_gcdm.get((c["GCDM"],)))
                    for c in cases.get((case_no,), ()))
 
     def context(table: str, row: dict) -> dict:
@@ -110,7 +126,9 @@ def records(rows: dict[str, list[dict]]) -> list[dict]:
         rank, done = _steps(details.get((row["SPSXSLBM"],), []))
         step = rank.get(row["DFSJZJ"]) if table == "SPGL_XMSPSXBLXXXXB" else (done or len(rank) or None)
         return {"BLXH": step,
-                "SPSX": {k: plain("SPGL_XMSPSXBLXXB", k, spsx[k]) for k in SPSX} if spsx else None,
+                "SPSX": {k: plain("SPGL_XMSPSXBLXXB", k, spsx[k]) if k != "CLQD" else
+                         (listed(spsx[k]) if listed(spsx[k]) is not None else spsx[k]) for k in SPSX}
+                if spsx else None,
                 "XM": {k: plain("SPGL_XMJBXXB", k, xm[k]) for k in XM} if xm else None,
                 "JSDW": {k: dw[k] for k in JSDW} if dw else None}
 
@@ -123,7 +141,7 @@ def records(rows: dict[str, list[dict]]) -> list[dict]:
                 continue
             if table == "SPGL_XMDWXXB" and (unit_passes(row) or not released(by_xmdm.get((row["XMDM"],)))):
                 continue
-            if table == "SPGL_XMSPSXBLXXB" and (region_ok(row) or not released(by_gcdm.get((row["GCDM"],)))):
+            if table == "SPGL_XMSPSXBLXXB" and (case_passes(row) or not released(by_gcdm.get((row["GCDM"],)))):
                 continue
             if table in ("SPGL_XMSPSXBLXXXXB", "SPGL_XMSPSXPFWJXXB"):
                 if not released_case(row["SPSXSLBM"]):

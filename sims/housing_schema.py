@@ -6,7 +6,9 @@ Follows REFERENCE.md §1 [AP SpglEntity / domain/spgl/*.java]: table and column 
 the columns every table carries (LSH, DFSJZJ, XZQHDM, SJYXBS, SJWXYY, SJSCZT, SBYY, SCSJ,
 GXSJ), DATE columns for yyyy-mm-dd values and datetimes for BLSJ.
 Invented here: LSH as an auto-increment integer (the standard's type is not confirmed),
-the column sizes (SBYY 500 characters), and the two tables TB_SQXXB (申请信息表, inbound
+the column sizes (SBYY 500 characters), SLFS 5 移动端 / 6 自助终端 beside aplanmis's 1 窗口 /
+4 网上, the columns the monthly supervision report needs that the standard does not name
+(SFYCSL 是否一窗受理 and CLQD 办理材料清单 on 事项办理, XCCS 到现场次数 on 办理详细), and the two tables TB_SQXXB (申请信息表, inbound
 applications) and TB_SQHZXXB (申请回执信息表, the department's receipts)."""
 from __future__ import annotations
 
@@ -82,9 +84,12 @@ case = _table(
     sa.Column("SPSXSLBM", sa.String(50), nullable=False, comment="审批事项实例编码"),
     sa.Column("SPBMBM", sa.String(50), comment="审批部门编码"),
     sa.Column("SPBMMC", sa.String(100), comment="审批部门名称"),
-    sa.Column("SLFS", sa.Integer, comment="受理方式"),
+    sa.Column("SLFS", sa.Integer, comment="受理方式 1窗口 4网上 5移动端 6自助终端"),
     sa.Column("GKFS", sa.Integer, comment="公开方式"),
     sa.Column("SXBLSX", sa.Integer, comment="事项办理时限(工作日)"),
+    sa.Column("SFYCSL", sa.Integer, comment="是否一窗受理 1是 0否, 窗口受理的才填 (invented)"),
+    sa.Column("CLQD", sa.Text, comment="办理材料清单 (JSON: CLMC 材料名称, SFBX 是否必要, SFTJ 是否提交, "
+                                       "FYLX 复用类型 1电子证照 2共享数据) (invented)"),
     indexes=("SPSXSLBM", "GCDM"),
 )
 
@@ -97,6 +102,7 @@ detail = _table(
     sa.Column("BLZT", sa.Integer, nullable=False, comment="办理状态"),
     sa.Column("BLYJ", sa.String(1000), comment="办理意见"),
     sa.Column("BLSJ", sa.DateTime, nullable=False, comment="办理时间"),
+    sa.Column("XCCS", sa.Integer, comment="申请人到现场次数, 截至本环节 (invented)"),
     indexes=("SPSXSLBM",),
 )
 

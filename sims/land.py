@@ -13,7 +13,8 @@ gtmap's constants: ZJZL 1 身份证 / 7 营业执照 / 8 统一社会信用代�
 record fields SHXXID SXH JDMC SHRYXM SHYJ CZJG QMSJ of gtmap's gx_ww_shxx (审核信息).
 Invented: the batch layout (Message/Head/Data/Record, PCH JLS), the JLLX record type, the
 step codes JDDM and flows, the item fields SXBM/SXMC, LXDH, the certificate fields ZSMC,
-XKZH, FZJG, FZRQ, YXQZ and the permit number formats, file names, the application file.
+XKZH, FZJG, FZRQ, YXQZ and the permit number formats, file names, the application file, and
+the report's fields SQFS SQSJ CNQX SFYCSL DCCS CLXX (sims/land_data.py).
 
 LandNewSim (land_new) is the cloud copy for the dual-track period: the same seed, so the same
 cases, in folders of its own, with the drift of sims/drift.py (POST /_admin/drift) applied to
@@ -312,7 +313,8 @@ class LandSim(SimServer):
 # The land system's own names for the fields drift works on (sims/drift.py): the step code,
 # its time, the case (受理编号), the step number; a decision (审批 or 登簿) is what the
 # "extra event" drift records twice.
-DRIFT_KEYS = {"step": "JDDM", "time": "QMSJ", "case": "SLBH", "seq": "SXH", "extra_step": ("301", "302")}
+DRIFT_KEYS = {"step": "JDDM", "time": "QMSJ", "case": "SLBH", "seq": "SXH", "extra_step": ("301", "302"),
+              "materials": "CLXX"}
 
 
 class LandNewSim(LandSim):

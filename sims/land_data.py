@@ -3,12 +3,21 @@ record per step (审核信息), in the field names of 不动产/地籍 systems (
 QLLX, QLXZ, QLRMC, ZJZL, ZJH ...), with the codes of REFERENCE.md §4 and the quirks
 operators type in (full-width digits, padding, a lower-case x, thousands separators).
 
-Which parts follow the reference and which are invented is listed in sims/land.py."""
+Which parts follow the reference and which are invented is listed in sims/land.py.
+
+Every step record also carries what the monthly supervision report needs, from
+sims/case_facts.py (seeded by the case number, so no case made before changed but in these
+fields), in fields as invented as JDDM: SQFS 申请方式 (the codes of the application files:
+1 网上, 2 窗口, 3 移动端, 4 自助终端), SQSJ 申请时间 (the 收件 step's time, or the application's
+when a flow starts at 受理), CNQX 承诺期限 (working days), SFYCSL 是否一窗受理 (window cases),
+DCCS 到场次数 (so far); the 受理 step adds CLXX, the materials checked (CLMC, SFBX 是否必要,
+SFTJ 是否提交, FYLX 复用类型 1 电子证照 / 2 共享数据 for one not brought)."""
 from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta
 
+from .case_facts import case_facts, visits_by_step
 from .catalogue_data import codes_for
 from .codes import make_resident_id, make_uscc, spoil_check, to_fullwidth
 from .land_codes import (FLOWS, PERSON_REGIONS, RARE_CHARS, REGIONS, STEP_NAMES,
@@ -25,6 +34,8 @@ HANDLERS = ("沈建国", "王丽萍", "陈晓东", "徐海燕", "楼志刚", "�
 ISSUER = "杭州市规划和自然资源局"
 MOBILES = ("130", "135", "137", "138", "139", "150", "158", "159", "177", "181", "186", "187", "189")
 BAD_KINDS = ("parcel", "id", "date")
+SQFS = {"online": "1", "window": "2", "mobile": "3", "self_service": "4"}
+FYLX = {"certificate": "1", "shared_data": "2"}
 
 ITEMS = dict(codes_for("land"))
 _missing = set(FLOWS) - set(ITEMS)
@@ -174,13 +185,22 @@ class CaseFactory:
         elif bad == "id":
             who["ZJH"] = spoil_resident_id(who["ZJH"]) if who["ZJZL"] == "1" else spoil_check(who["ZJH"], 3)
         broken_step = r.randrange(len(steps)) if bad == "date" else None
+        facts = case_facts(slbh, "land", item, self.clock)
+        visits = visits_by_step(facts, len(steps))
+        told = self.told(facts, self.clock if steps[0] == "101" else facts.submitted_at)
         records, when = [], self.clock
         for seq, code in enumerate(steps, start=1):
             if seq > 1:
                 when = self.working(when + timedelta(minutes=r.randint(20, 3 * 24 * 60), seconds=r.randint(0, 59)))
             rec = {"JLLX": "BL", "SLBH": slbh, "SXBM": item, "SXMC": ITEMS[item], "SXH": str(seq),
                    "JDDM": code, "JDMC": STEP_NAMES[code][0], "QMSJ": self.step_time(when),
-                   "SHRYXM": r.choice(HANDLERS), "CZJG": STEP_NAMES[code][1], **self.as_typed(who), **land}
+                   "SHRYXM": r.choice(HANDLERS), "CZJG": STEP_NAMES[code][1], **self.as_typed(who), **land,
+                   **told, "DCCS": str(visits[seq - 1])}
+            if code == "102":
+                rec["CLXX"] = [{"CLMC": m["name"], "SFBX": "1" if m["required"] else "0",
+                                "SFTJ": "1" if m["provided"] else "0",
+                                **({"FYLX": FYLX[m["reused_from"]]} if m.get("reused_from") else {})}
+                               for m in facts.materials]
             opinion = STEP_NAMES[code][2]
             if opinion and r.random() < 0.9:
                 rec["SHYJ"] = opinion
@@ -196,6 +216,15 @@ class CaseFactory:
             rec["_at"] = when  # sort key only; the writer drops it
             records.append(rec)
         return records
+
+    @staticmethod
+    def told(facts, submitted: datetime) -> dict:
+        """The case's report facts as every step record repeats them (the module's docstring)."""
+        out = {"SQFS": SQFS[facts.channel], "SQSJ": submitted.strftime("%Y-%m-%d %H:%M:%S"),
+               "CNQX": str(facts.promised_days)}
+        if facts.one_window is not None:
+            out["SFYCSL"] = "1" if facts.one_window else "0"
+        return out
 
     def certificate(self, item: str, code: str, land: dict, when: datetime) -> dict:
         r = self.rng

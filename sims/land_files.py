@@ -4,11 +4,17 @@ UTF-8), and the application files it reads from its inbox.
 A batch is written the way a well-behaved producer writes: to a dot-named temp file in
 the same folder, flushed and fsynced, then renamed, so a reader never sees half a file.
 This module is the simulator's own reading of the formats; it shares no code with the
-hub's adapter, so a bug on one side cannot hide on the other."""
+hub's adapter, so a bug on one side cannot hide on the other.
+
+CLXX (材料信息, invented like the batch layout) is the one field that is a list: in XML a
+CLXX element holding a CL element per material (CLMC, SFBX, SFTJ, FYLX), as the application
+files the hub writes have it; in CSV a column holding the same list as JSON text (the export
+has no other way to put a list in one cell)."""
 from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import re
 import xml.etree.ElementTree as ET
@@ -17,7 +23,9 @@ from pathlib import Path
 # Every column a batch may carry, in the order the export writes them.
 COLUMNS = ("JLLX", "SHXXID", "SLBH", "WWSLBH", "SXBM", "SXMC", "SXH", "JDDM", "JDMC", "QMSJ", "SHRYXM",
            "SHYJ", "CZJG", "QLRMC", "QLRLX", "ZJZL", "ZJH", "LXDH", "ZDDM", "ZDTZM", "BDCDYH", "ZL", "ZDMJ",
-           "MJDW", "YT", "QLLX", "QLXZ", "RJL", "ZSMC", "XKZH", "BDCQZH", "FZJG", "FZRQ", "YXQZ", "GXSJ")
+           "MJDW", "YT", "QLLX", "QLXZ", "RJL", "ZSMC", "XKZH", "BDCQZH", "FZJG", "FZRQ", "YXQZ", "SQFS", "SQSJ",
+           "CNQX", "SFYCSL", "DCCS", "CLXX", "GXSJ")
+MATERIAL = ("CLMC", "SFBX", "SFTJ", "FYLX")   # a CL's fields, in the order written
 
 # label -> (encoding named in the XML declaration or None, Python codec, byte order mark)
 XML_ENCODINGS = {
@@ -36,7 +44,7 @@ def decoded_view(record: dict, fmt: str) -> dict:
     """The record as a reader of the file sees it: XML carries the elements written,
     CSV every column, empty where the record has nothing."""
     if fmt == "csv":
-        return {k: record.get(k, "") for k in COLUMNS}
+        return {k: record.get(k, "") if k != "CLXX" else record.get(k) or [] for k in COLUMNS}
     return {k: record[k] for k in COLUMNS if k in record}
 
 
@@ -51,7 +59,13 @@ def render_xml(records: list[dict], head: dict, encoding: str, empty_style: list
     for rec, empties in zip(records, empty_style):
         node = ET.SubElement(data, "Record")
         for key in COLUMNS:
-            if key in rec:
+            if key == "CLXX" and isinstance(rec.get(key), list):
+                materials = ET.SubElement(node, key)
+                for m in rec[key]:
+                    cl = ET.SubElement(materials, "CL")
+                    for part, value in m.items():
+                        ET.SubElement(cl, part).text = value or None
+            elif key in rec:
                 ET.SubElement(node, key).text = rec[key] or None
             elif empties and key in ("LXDH", "SHYJ", "WWSLBH"):
                 ET.SubElement(node, key)
@@ -80,7 +94,8 @@ def render_csv(records: list[dict], encoding: str) -> bytes:
     writer = csv.writer(buf, lineterminator="\r\n")  # the export runs on Windows desks
     writer.writerow(COLUMNS)
     for rec in records:
-        writer.writerow([rec.get(k, "") for k in COLUMNS])
+        writer.writerow([rec.get(k, "") if k != "CLXX" or not isinstance(rec.get(k), list) else
+                         json.dumps(rec[k], ensure_ascii=False) for k in COLUMNS])
     return bom + buf.getvalue().encode(codec)
 
 

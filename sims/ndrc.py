@@ -228,7 +228,8 @@ class NdrcSim(SimServer):
         return json_response({"count": len(items), "items": items})
 
 
-DRIFT_KEYS = {"step": "stepCode", "time": "eventTime", "case": "caseNo", "seq": "stepSeq", "extra_step": "40"}
+DRIFT_KEYS = {"step": "stepCode", "time": "eventTime", "case": "caseNo", "seq": "stepSeq", "extra_step": "40",
+              "materials": "materials.material"}
 
 
 class NdrcNewSim(NdrcSim):

@@ -5,7 +5,15 @@ inconsistencies its operators type in.
 
 Invented here (no public source gives them): the step codes 10-50, the two-digit values of
 项目类型 and of the 中央业务指导部门 segment, the 办件编号 and 受理编号 formats, and the random
-part of the project code (its check character rule is unconfirmed, so none is computed)."""
+part of the project code (its check character rule is unconfirmed, so none is computed).
+
+What the monthly supervision report needs (sims/case_facts.py, seeded by the case number, so
+adding it changed no case made before) is in fields of the platform's own, invented too:
+declareMode 申报方式 (DECLARE_MODES), windowType 窗口类型 (1 综合窗口, i.e. 一窗受理; 2 部门窗口)
+and limitDays 承诺时限 (working days) on 收件 and 受理, visitTimes 跑动次数 (so far) on every
+step, and on 受理 the materials checked, each with submitted (brought) and shareSource
+(DZZZ 电子证照 / GXSJ 共享数据, when the department took it from there instead). The 收件 step's
+time is when the project unit declared."""
 from __future__ import annotations
 
 import copy
@@ -13,6 +21,7 @@ import json
 import random
 from datetime import date, datetime, timedelta
 
+from .case_facts import case_facts, visits_by_step
 from .catalogue_data import codes_for
 from .codes import USCC_ALPHABET, make_uscc, spoil_check, to_fullwidth
 
@@ -40,6 +49,9 @@ STEPS = [("10", "收件", "申报材料已接收"),
          ("40", "批复", None),
          ("50", "办结", "已办结，批复文件已送达项目单位")]
 BAD_KINDS = ("credit_code", "project_code", "date", "step_code", "garbled")
+# 申报方式 (invented codes) and the shareSource of a material reused instead of brought
+DECLARE_MODES = {"online": "1", "window": "2", "mobile": "3", "self_service": "4"}
+SHARE_SOURCES = {"certificate": "DZZZ", "shared_data": "GXSJ"}
 
 HANDLERS = ["钱志远", "孙丽萍", "郑浩然", "方晓燕", "俞建国", "韩雪梅", "蒋文涛"]
 TRADES = "华恒瑞鑫博宏盛达智云联新远创宇杰嘉泰安信凯德明星辰海峰浩启航锦卓越源汇和正通天诚"
@@ -185,6 +197,8 @@ class CaseFactory:
                 "projectCode": project["projectCode"], "bad": bad}
         self.doc_no[prefix] += 1
         doc_no = f"{prefix}〔{times[3].year}〕{self.doc_no[prefix]}号"
+        facts = case_facts(case["caseNo"], "ndrc", code, times[1])
+        visits = visits_by_step(facts, len(STEPS))
         events = []
         for seq, ((step, step_name, opinion), when) in enumerate(zip(STEPS, times), start=1):
             event = {"changeType": "PROCESS", "caseNo": case["caseNo"], "itemCode": code, "itemName": item_name,
@@ -195,6 +209,7 @@ class CaseFactory:
                 del event["handler"]          # 网上申报: nobody handled the 收件 step
             if step == "30" and r.random() < 0.2:
                 del event["opinion"]
+            event.update(self.told(facts, step, visits[seq - 1]))
             if step == "40":
                 # SPGL writes 9999-01-01 for a 批复 without expiry (REFERENCE §1, PFWJYXQX).
                 valid_to = date(9999, 1, 1) if years is None else years_later(when.date(), years)
@@ -204,6 +219,21 @@ class CaseFactory:
             events.append(event)
         self._spoil(bad, events)
         return case, events
+
+    @staticmethod
+    def told(facts, step: str, visits: int) -> dict:
+        """The report's facts as the platform writes them at this step (the module's docstring)."""
+        out = {"visitTimes": visits}
+        if step in ("10", "20"):
+            out.update(declareMode=DECLARE_MODES[facts.channel], limitDays=facts.promised_days)
+            if facts.one_window is not None:
+                out["windowType"] = "1" if facts.one_window else "2"
+        if step == "20":
+            out["materials"] = {"material": [
+                {"materialName": m["name"], "required": m["required"], "submitted": m["provided"],
+                 **({"shareSource": SHARE_SOURCES[m["reused_from"]]} if m.get("reused_from") else {})}
+                for m in facts.materials]}
+        return out
 
     def _spoil(self, bad: str | None, events: list[dict]) -> None:
         """The single-record faults: one event of the case is broken, the others are fine."""

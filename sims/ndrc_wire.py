@@ -14,7 +14,9 @@ TNS = "urn:tongban:ndrc:tzxmsp:1"
 # ChangeRecord's sequence, in schema order; projectInfo is the project as tzxmxx JSON text.
 CHANGE_FIELDS = ("changeId", "updateTime", "changeType", "caseNo", "applicationNo", "acceptNo", "itemCode",
                  "itemName", "stepSeq", "stepCode", "stepName", "eventTime", "handler", "deptName", "opinion",
-                 "PFWH", "PFWJBT", "PFRQ", "PFWJYXQX", "projectInfo")
+                 "PFWH", "PFWJBT", "PFRQ", "PFWJYXQX", "declareMode", "windowType", "limitDays", "visitTimes",
+                 "materials", "projectInfo")
+MATERIAL_FIELDS = ("materialName", "required", "submitted", "shareSource")
 SUBMIT_FIELDS = ("applicationNo", "itemCode", "applicantName", "applicantIdType", "applicantIdNumber", "payload")
 UPDATE_TIME = re.compile(r"^\d{14}$")   # yyyyMMddHHmmss, the feed's change stamp
 _INT = re.compile(r"^\s*\d{1,18}\s*$")
@@ -64,10 +66,32 @@ def change_element(record: dict) -> etree._Element:
         if name == "projectInfo":
             value = record["projectInfo"] if "project" not in record else json.dumps(record["project"],
                                                                                     ensure_ascii=False)
+        elif name == "materials":
+            if record.get("materials") is not None:
+                el.append(materials_element(record["materials"]))
+            continue
         else:
             value = record.get(name)
         if value is not None:
-            etree.SubElement(el, f"{{{TNS}}}{name}").text = str(value)
+            etree.SubElement(el, f"{{{TNS}}}{name}").text = _text(value)
+    return el
+
+
+def _text(value) -> str:
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
+def materials_element(materials: dict) -> etree._Element:
+    """The materials checked at 受理: {"material": [{materialName, required, submitted, shareSource}]}."""
+    el = etree.Element(f"{{{TNS}}}materials")
+    items = materials.get("material") if isinstance(materials, dict) else None
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, dict):
+            continue   # the schema has no place for anything else
+        m = etree.SubElement(el, f"{{{TNS}}}material")
+        for name in MATERIAL_FIELDS:
+            if item.get(name) is not None:
+                etree.SubElement(m, f"{{{TNS}}}{name}").text = _text(item[name])
     return el
 
 

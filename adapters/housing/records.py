@@ -7,7 +7,10 @@ A record is the row's business columns (exchange state left out) plus "TABLE". A
 read time from the latest valid rows: SPSX (its 事项办理 row), XM (its project) and JSDW
 (the project's 建设单位, DWLX 1), and BLXH, the per-case step number. BLXH is invented
 (the standard has no step column): the case's distinct DFSJZJ ranked by their first LSH,
-so a corrected row keeps its step; a 批复文件 takes the step of the latest 办结(通过)."""
+so a corrected row keeps its step; a 批复文件 takes the step of the latest 办结(通过).
+SPSX.CLQD, the 事项办理 row's 材料清单 (invented: JSON text in the 前置库), is handed on as the
+list it holds, for the mapping's `each:`; a row whose CLQD is not a JSON list of objects is
+refused by precheck, as the exchange would refuse it."""
 from __future__ import annotations
 
 import re
@@ -17,11 +20,12 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from hub import exactjson
 from hub.model import ids
 
 from .tables import COLUMNS, CONVERTED, TABLES, TYPES, readable
 
-SPSX = ("SPSXBM", "SPSXBBH", "SPBMBM", "SPBMMC", "SLFS")
+SPSX = ("SPSXBM", "SPSXBBH", "SPBMBM", "SPBMMC", "SLFS", "SXBLSX", "SFYCSL", "CLQD")
 XM = ("XMDM", "XMMC", "JSDD")
 JSDW = ("DWMC", "DWTYSHXYDM")
 PASSED = (11, 12)           # BLZT 办结(通过) / 办结(容缺通过): the ones a 批复文件 belongs to
@@ -98,6 +102,23 @@ def value_of(column: str, value):
     return plain(value)
 
 
+def materials_list(text) -> tuple[list | None, str | None]:
+    """CLQD read as the list of materials it holds: (list, None), or (None, why not). NULL is no list."""
+    if text is None:
+        return None, None
+    if not isinstance(text, str) or _ESCAPED.search(text):
+        return None, "CLQD: not text"   # not_utf8 names the bytes
+    try:
+        value = exactjson.loads(text)
+    except exactjson.DuplicateKey as exc:
+        return None, f"CLQD: {exc}"
+    except (ValueError, RecursionError) as exc:
+        return None, f"CLQD: not valid JSON ({type(exc).__name__}, {len(text)} characters)"
+    if not isinstance(value, list) or not all(isinstance(m, dict) for m in value):
+        return None, "CLQD: not a JSON list of materials (objects with CLMC, SFBX, SFTJ, FYLX)"
+    return value, None
+
+
 def business(table: str, row) -> dict:
     return {"TABLE": table, "LSH": row["LSH"], "DFSJZJ": plain(row["DFSJZJ"]), "XZQHDM": plain(row["XZQHDM"]),
             **{c: value_of(c, row[c]) for c in COLUMNS[table]}}
@@ -118,6 +139,8 @@ def precheck(table: str, row) -> str | None:
                 return str(exc)
     if table not in ("SPGL_XMJBXXB", "SPGL_XMDWXXB", "SPGL_XMSPSXBLXXB"):
         return None
+    if table == "SPGL_XMSPSXBLXXB" and (why := materials_list(plain(row["CLQD"]))[1]):
+        return why
     region = row["XZQHDM"]
     if not _REGION.match(str(region or "")):
         return f"XZQHDM: {region!r} is not a 6-digit region code"
@@ -183,6 +206,10 @@ def add_context(conn, records: list[dict]) -> None:
         else:
             rec["BLXH"] = done or len(rank) or None
         rec["SPSX"] = {k: value_of(k, spsx[k]) for k in SPSX} if spsx else None
+        if spsx:
+            # a CLQD that is no list (changed after it was settled) stays text: the mapping refuses it
+            listed, _ = materials_list(rec["SPSX"]["CLQD"])
+            rec["SPSX"]["CLQD"] = listed if listed is not None else rec["SPSX"]["CLQD"]
         rec["XM"] = {k: value_of(k, xm[k]) for k in XM} if xm else None
         rec["JSDW"] = {k: value_of(k, dw[k]) for k in JSDW} if dw else None
 

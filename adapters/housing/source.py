@@ -49,7 +49,9 @@ COLUMN_OF = {
     **{c: c for c in ("NKGSJ", "NJCSJ", "XZQHDM", "DWTYSHXYDM")},
 }
 # A field is named in a reason as "<field>: " right after the record ("...: ") or another problem ("; ").
-_NAMED = re.compile(r"(?:^|: |; )(" + "|".join(sorted(map(re.escape, COLUMN_OF), key=len, reverse=True)) + r"): ")
+# A material's field (SPSX.CLQD.2.CLMC) is named by its column, CLQD.
+_NAMED = re.compile(r"(?:^|: |; )(" + "|".join(sorted(map(re.escape, COLUMN_OF), key=len, reverse=True))
+                    + r")(?:\.\d+\.\w+)?: ")
 
 
 def now() -> datetime:

@@ -3,7 +3,9 @@ department owns the DDL). Declared as lightweight table clauses so SQLAlchemy qu
 upper-case names the same way on SQLite, PostgreSQL and MariaDB.
 
 SPGL_* follow REFERENCE.md §1; TB_SQXXB and TB_SQHZXXB are invented for the southbound
-exchange (the standard has no table for applications coming down)."""
+exchange (the standard has no table for applications coming down), and so are the columns the
+monthly report needs that the standard does not name: SFYCSL and CLQD of 事项办理, XCCS of
+办理详细 (sims/housing_schema.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,8 +20,8 @@ COLUMNS = {
                      "JSGMJNR", "YDMJ", "JZMJ", "SBSJ"),
     "SPGL_XMDWXXB": ("XMDM", "DWTYSHXYDM", "DWMC", "DWLX"),
     "SPGL_XMSPSXBLXXB": ("GCDM", "SPSXBM", "SPSXBBH", "SPLCBM", "SPLCBBH", "SPSXSLBM", "SPBMBM", "SPBMMC",
-                         "SLFS", "GKFS", "SXBLSX"),
-    "SPGL_XMSPSXBLXXXXB": ("GCDM", "SPSXSLBM", "BLCS", "BLR", "BLZT", "BLYJ", "BLSJ"),
+                         "SLFS", "GKFS", "SXBLSX", "SFYCSL", "CLQD"),
+    "SPGL_XMSPSXBLXXXXB": ("GCDM", "SPSXSLBM", "BLCS", "BLR", "BLZT", "BLYJ", "BLSJ", "XCCS"),
     "SPGL_XMSPSXPFWJXXB": ("GCDM", "SPSXSLBM", "PFRQ", "PFWH", "PFWJBT", "PFWJYXQX", "FJMC", "FJLX", "FJID"),
     "TB_SQHZXXB": ("SQBH", "SPSXSLBM", "SPSXBM", "SPBMMC", "SLR", "SLSJ", "SLYJ"),
     "TB_SQXXB": ("SQBH", "SPSXBM", "SQRLX", "SQRMC", "SQRZJLX", "SQRZJHM", "LXDH", "SQFS", "SQSJ", "SQNR", "CLQD",
@@ -35,7 +37,7 @@ TYPES = {
     "ZTZE": sa.Numeric(18, 4), "YDMJ": sa.Numeric(18, 2), "JZMJ": sa.Numeric(18, 2),
     "SPSXBBH": sa.Numeric(6, 1), "SPLCBBH": sa.Numeric(6, 1),
     **dict.fromkeys(("LSH", "SPLCLX", "DWLX", "SLFS", "GKFS", "SXBLSX", "BLZT", "SJYXBS", "SJSCZT", "SQRLX",
-                     "SQFS"), sa.Integer()),
+                     "SQFS", "SFYCSL", "XCCS"), sa.Integer()),
 }
 
 

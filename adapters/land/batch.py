@@ -6,6 +6,11 @@ RawRecord with .error and the rest of the batch flows. A file that cannot be rea
 whole (not well-formed XML, a DTD, an undecodable header, a record count that does not
 match its header) raises BatchUnreadable.
 
+CLXX (材料信息) is the one field that holds a list, the materials checked at 受理: in XML a
+CLXX element with a CL element per material, each of plain fields; in CSV the same list as
+JSON text in the CLXX column (blank: none). Either way the record carries it as a list of
+{field: text}, for the mapping's `each:`; a CLXX that is not such a list is that record's fault.
+
 XML is parsed with defusedxml and DTDs forbidden: no entity expansion, no external
 fetch, no network, whatever the file says."""
 from __future__ import annotations
@@ -23,6 +28,7 @@ from hub.adapter import RawRecord
 from .decode import Undecodable, decode, sniff
 
 SUFFIXES = (".xml", ".csv")
+LIST_FIELD = "CLXX"
 
 
 class BatchUnreadable(Exception):
@@ -69,10 +75,13 @@ def parse_xml(name: str, data: bytes) -> list[RawRecord]:
         if node.tag != "Record":
             problem = f"unexpected element <{node.tag}> in Data"
         for child in node:
-            if len(child):
-                problem = f"field {child.tag} has nested elements"
-            elif child.tag in fields:
+            if child.tag in fields:
                 problem = f"field {child.tag} appears twice"
+            elif child.tag == LIST_FIELD:
+                fields[child.tag], why = _xml_materials(child)
+                problem = problem or why
+            elif len(child):
+                problem = f"field {child.tag} has nested elements"
             else:
                 fields[child.tag] = child.text or ""
         out.append(_record(name, i, fields, problem))
@@ -104,9 +113,54 @@ def parse_csv(name: str, data: bytes, default: str) -> list[RawRecord]:
         if problem is None and len(row) != len(header):
             problem = f"row has {len(row)} fields, the header has {len(header)}"
         fields = dict(zip(header, row)) if problem is None else {}
+        if LIST_FIELD in fields:
+            fields[LIST_FIELD], problem = _csv_materials(fields[LIST_FIELD])
         shown = None if row is None else ",".join(row).encode("utf-8", "backslashreplace").decode("utf-8")
         out.append(_record(name, i, fields, problem and f"{problem} (line {line + 1} of the file)", shown))
     return out
+
+
+def _xml_materials(node) -> tuple[list, str | None]:
+    """A CLXX element's materials, and what is wrong with it (or None)."""
+    if (node.text or "").strip():
+        return [], f"field {LIST_FIELD} holds text, not CL elements"
+    out = []
+    for i, cl in enumerate(node):
+        item: dict[str, str] = {}
+        if cl.tag != "CL":
+            return out, f"field {LIST_FIELD}.{i}: unexpected element <{cl.tag}>, not CL"
+        for part in cl:
+            if len(part):
+                return out, f"field {LIST_FIELD}.{i}.{part.tag} has nested elements"
+            if part.tag in item:
+                return out, f"field {LIST_FIELD}.{i}.{part.tag} appears twice"
+            item[part.tag] = part.text or ""
+        out.append(item)
+    return out, None
+
+
+def _csv_materials(text: str) -> tuple[list, str | None]:
+    """The CLXX column's JSON list, and what is wrong with it (or None)."""
+    if not text.strip():
+        return [], None
+    try:
+        value = json.loads(text, object_pairs_hook=_no_repeats)
+    except (ValueError, RecursionError) as exc:
+        return [], f"field {LIST_FIELD}: not a JSON list of materials ({type(exc).__name__}: {str(exc)[:80]})"
+    if not isinstance(value, list) or not all(isinstance(m, dict) for m in value):
+        return [], f"field {LIST_FIELD}: not a JSON list of materials (objects with CLMC, SFBX, SFTJ, FYLX)"
+    for i, m in enumerate(value):
+        for key, v in m.items():
+            if not isinstance(v, str):
+                return [], f"field {LIST_FIELD}.{i}.{key}: {type(v).__name__}, the export writes text"
+    return value, None
+
+
+def _no_repeats(pairs):
+    keys = [k for k, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise ValueError(f"a material names {next(k for k in keys if keys.count(k) > 1)!r} twice")
+    return dict(pairs)
 
 
 # A physical line and its own line break (CRLF, LF or CR), the last one perhaps without.

@@ -1,6 +1,7 @@
 """A ChangeRecord as zeep read it, turned into the plain dict the mappings read.
 
-Absent and nil elements are left out (never None), and projectInfo, the project as the
+Absent and nil elements are left out (never None), at any depth (a material's shareSource),
+and projectInfo, the project as the
 system stores it (tzxmxx JSON text), is decoded into `project` (hub.exactjson: decimals exact,
 a duplicate key refused). A record whose JSON is
 broken cannot be mapped at all: it comes back with .error set, so the hub dead-letters it
@@ -17,8 +18,16 @@ from hub import exactjson
 from hub.adapter import DEFAULT_MAX_RECORD_BYTES, RawRecord, checked
 
 
+def _present(value):
+    if isinstance(value, dict):
+        return {k: _present(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_present(v) for v in value]
+    return value
+
+
 def decode(change, limit: int = DEFAULT_MAX_RECORD_BYTES, position: int = 1) -> RawRecord:
-    data = {k: v for k, v in serialize_object(change, dict).items() if v is not None}
+    data = _present(serialize_object(change, dict))
     info = data.pop("projectInfo", None)
     error = None
     if info is None:

@@ -99,7 +99,7 @@ def land_pool(cases: int = 8, seed: int = 14) -> list[dict]:
     f, out = CaseFactory(random.Random(seed)), []
     for _ in range(cases):
         for rec in f.case(None, 0.1):
-            rec = {k: str(v) for k, v in rec.items() if k != "_at"}
+            rec = {k: v if k == "CLXX" else str(v) for k, v in rec.items() if k != "_at"}   # CLXX: a list
             rec["SHXXID"] = f"{0xB1000000 + len(out):016X}"
             rec["GXSJ"] = "2026-03-05 08:00:00.000000"
             out.append(rec)

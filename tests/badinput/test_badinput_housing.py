@@ -186,3 +186,48 @@ def test_text_in_a_numeric_column_is_dead_lettered_not_a_crash(housing, pipeline
     # SQLAlchemy's Decimal conversion used to raise TypeError inside fetch, on every poll.
     sim, source = housing
     assert "is not a number" in refuses_only_that_row(sim, source, pipeline, "SPGL_XMJBXXB", "ZTZE", "一千万元")
+
+
+@pytest.mark.parametrize("value, why", [
+    ('[{"CLMC": "施工合同", "SFTJ": 1}', "not valid JSON"),
+    ('{"CLMC": "施工合同"}', "not a JSON list of materials"),
+    ('[{"CLMC": "施工合同", "CLMC": "监理合同"}]', "duplicate key"),
+])
+def test_a_materials_list_that_is_no_list_refuses_its_case_row_naming_clqd(housing, pipeline, value, why):
+    """CLQD (材料清单, JSON text in the 事项办理 row): a row whose list cannot be read is refused
+    as the exchange refuses a context row, SBYY naming CLQD; its steps wait, the other case flows."""
+    sim, source = housing
+    bad_case, good_case = sim.load(2)["cases"]
+    rows = case_rows(sim, bad_case)
+    lsh = rows["SPGL_XMSPSXBLXXB"][0]["LSH"]
+    original = rows["SPGL_XMSPSXBLXXB"][0]["CLQD"]
+    write(sim, "SPGL_XMSPSXBLXXB", "CLQD", lsh, value)
+    try:
+        out = pipeline.poll(source, system="housing-spgl", department="housing", name="bi-housing", tally=False)
+        back = refused_row(sim, "SPGL_XMSPSXBLXXB", lsh)
+    finally:
+        write(sim, "SPGL_XMSPSXBLXXB", "CLQD", lsh, original)
+    assert out.refused is None, out.refused
+    bad = next(r for r in out.records if r.key == f"SPGL_XMSPSXBLXXB:{lsh}")
+    reason = out.row_of(bad)["reason"]
+    assert not out.processed(bad) and "CLQD" in reason and why in reason, reason
+    assert back["SJSCZT"] == 2 and back["SBYY"].startswith("[CLQD] "), back
+    assert not any(r.data.get("SPSXSLBM") == bad_case and r.data.get("TABLE") == "SPGL_XMSPSXBLXXXXB"
+                   for r in out.records)   # the steps wait for a corrected row
+    assert any(r.data.get("SPSXSLBM") == good_case and out.processed(r) for r in out.records)
+
+
+def test_a_material_without_its_name_dead_letters_the_steps_naming_it(housing, pipeline):
+    sim, source = housing
+    bad_case, good_case = sim.load(2)["cases"]
+    rows = case_rows(sim, bad_case)
+    lsh = rows["SPGL_XMSPSXBLXXB"][0]["LSH"]
+    write(sim, "SPGL_XMSPSXBLXXB", "CLQD", lsh, '[{"CLMC": "施工许可申请表"}, {"SFTJ": 0, "FYLX": "1"}]')
+    out = pipeline.poll(source, system="housing-spgl", department="housing", name="bi-housing", tally=False)
+    steps = [r for r in out.records if r.data.get("SPSXSLBM") == bad_case and r.data["TABLE"] == "SPGL_XMSPSXBLXXXXB"]
+    assert steps and not any(out.processed(r) for r in steps)
+    reason = out.row_of(steps[0])["reason"]
+    assert "SPSX.CLQD.1.CLMC" in reason and "required" in reason, reason
+    back = refused_row(sim, "SPGL_XMSPSXBLXXXXB", int(steps[0].key.rsplit(":", 1)[1]))
+    assert back["SJSCZT"] == 2 and back["SBYY"].startswith("[CLQD] "), back
+    assert any(r.data.get("SPSXSLBM") == good_case and out.processed(r) for r in out.records)

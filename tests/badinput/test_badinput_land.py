@@ -179,3 +179,24 @@ def test_a_certificate_step_whose_record_type_is_spoiled_is_refused_not_half_mad
     out = run(pipeline, land, source, f"TDSP_20260305_{next(SERIAL):08d}.csv",
               render_csv([dict(unique(issued), JLLX="B1")], "GB18030"))
     assert not out.processed(out.records[0]), [e.kind for e in out.envelopes]
+
+
+ACCEPTED = next(r for r in POOL if r.get("CLXX"))   # a 受理 record: it lists the materials
+
+
+@pytest.mark.parametrize("fmt, clxx, why", [
+    ("csv", '[{"CLMC": "申请书"', "CLXX: not a JSON list of materials"),
+    ("csv", '{"CLMC": "申请书"}', "CLXX: not a JSON list of materials"),
+    ("csv", '[{"CLMC": "申请书", "CLMC": "宗地图"}]', "names 'CLMC' twice"),
+    ("csv", '[{"CLMC": "申请书", "SFTJ": 0}]', "CLXX.0.SFTJ: int"),
+    ("csv", '[{"CLMC": "申请书", "SFTJ": "是"}]', "CLXX.0.SFTJ"),
+    ("xml", "申请书;宗地图", "CLXX holds text"),
+    ("xml", [{"SFBX": "1"}], "CLXX.0.CLMC"),
+])
+def test_a_materials_list_that_cannot_be_read_is_that_records_fault(fmt, clxx, why, land, source, pipeline):
+    name = f"TDSP_20260305_{next(SERIAL):08d}.{fmt}"
+    bad = unique(dict(ACCEPTED, CLXX=clxx))
+    out = run(pipeline, land, source, name, batch([unique(POOL[0]), bad, unique(POOL[1])], fmt, "UTF-8-BOM"))
+    assert [out.processed(r) for r in out.records] == [True, False, True], out.failures
+    reason = out.row_of(out.records[1])["reason"]
+    assert why in reason, reason

@@ -59,7 +59,7 @@ def response(records: list[dict], m: Mutation | None = None) -> bytes:
     for r in records:
         r = dict(r)
         for k, v in list(r.items()):
-            if k != "project" and v is not None and not isinstance(v, str):
+            if k not in ("project", "materials") and v is not None and not isinstance(v, str):
                 r[k] = str(v)
             if m and k != "project" and isinstance(v, str) and k == m.path and xml_illegal(m):
                 r[k] = marker

@@ -251,10 +251,15 @@ def test_no_drift_is_a_hundred_percent_match(dstore, t0, plain):
     assert run_by_step(dstore, old, new, t0) == expected_by_step(old, old_rows, new_rows)   # the same, by step
 
 
-def test_reorder_materials_changes_nothing_here(dstore, t0):
-    # No SPGL row the hub reads carries a materials list: the drift has nothing to reorder.
+def test_reordered_materials_match_under_the_unordered_rule(dstore, t0):
+    # The 事项办理 row's CLQD (材料清单) comes in another order on the new track; every step of the
+    # case carries it (SPSX.CLQD), and config/dualtrack.yaml compares materials by name.
     old, new, _, _ = both_tracks({"reorder_materials": True, "seed": 3})
-    assert all(e["payload"].get("materials") in (None, []) for e in old)
+    listed = [e for e in old if e["kind"] == "case_event"]
+    assert listed and all(len(e["payload"]["materials"]) >= 4 for e in listed)
+    by_key = {e["record_key"]: e for e in new}
+    moved = sum(e["payload"]["materials"] != by_key[e["record_key"]]["payload"]["materials"] for e in listed)
+    assert moved == len(listed), "the drift reordered nothing"
     assert {v for v, _, _ in run(dstore, old, new, t0).values()} == {"match"}
 
 

@@ -2,6 +2,7 @@
 names, codes, orders), its bad rows, the correction pattern, and its southbound job."""
 from __future__ import annotations
 
+import json
 import re
 import time
 import unicodedata
@@ -228,11 +229,29 @@ def shifted(text: str, hours: int = -8) -> str:
 
 def test_without_drift_the_new_copy_writes_what_the_old_one_writes(http, pair):
     old, new = pair
-    drift(http, new, {"reorder_materials": True, "seed": 3})   # no SPGL row the hub reads has a materials list
+    drift(http, new, {"seed": 3})
     assert load(http, old, 12, bad=2) == load(http, new, 12, bad=2)
     for table in TABLES:
         assert rows_of(http, new, table) == rows_of(http, old, table), table
     assert http.get(f"{new.url}/_admin/events").json() == http.get(f"{old.url}/_admin/events").json()
+
+
+def test_reorder_materials_changes_only_the_order_of_each_cases_materials(http, pair):
+    old, new = pair
+    drift(http, new, {"reorder_materials": True, "seed": 3})
+    load(http, old, 12)
+    load(http, new, 12)
+    for table in TABLES:
+        if table != "SPGL_XMSPSXBLXXB":
+            assert rows_of(http, new, table) == rows_of(http, old, table), table
+    moved = 0
+    for a, b in zip(rows_of(http, old, "SPGL_XMSPSXBLXXB"), rows_of(http, new, "SPGL_XMSPSXBLXXB")):
+        assert {**a, "CLQD": None} == {**b, "CLQD": None}
+        listed_a, listed_b = json.loads(a["CLQD"]), json.loads(b["CLQD"])
+        key = lambda m: m["CLMC"]   # noqa: E731
+        assert sorted(listed_a, key=key) == sorted(listed_b, key=key)
+        moved += listed_a != listed_b
+    assert moved == 12   # every housing item lists four or more materials
 
 
 def test_each_drift_changes_exactly_its_column(http, pair):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import time
 import xml.etree.ElementTree as ET
@@ -47,7 +48,9 @@ def read_file(path: Path, fmt: str, encoding: str) -> list[dict]:
     if fmt == "csv":
         text = data.decode("utf-8-sig" if encoding == "UTF-8-BOM" else "gb18030")
         rows = list(csv.reader(io.StringIO(text, newline="")))
-        return [dict(zip(rows[0], row)) for row in rows[1:]]
+        # CLXX, the materials, is a JSON list in its cell (blank: none)
+        return [{k: (json.loads(v) if v else []) if k == "CLXX" else v for k, v in zip(rows[0], row)}
+                for row in rows[1:]]
     declared = re.match(rb'<\?xml[^>]*encoding="([^"]+)"', data.lstrip(b"\xef\xbb\xbf"))
     if encoding == "UTF-8-NODECL":
         assert declared is None
@@ -56,7 +59,8 @@ def read_file(path: Path, fmt: str, encoding: str) -> list[dict]:
     assert data.startswith(b"\xef\xbb\xbf") == (encoding == "UTF-8-BOM")
     root = ET.fromstring(data.decode(ENC[encoding]))
     assert int(root.findtext("Head/JLS")) == len(root.findall("Data/Record"))
-    return [{c.tag: c.text or "" for c in rec} for rec in root.findall("Data/Record")]
+    return [{c.tag: [{p.tag: p.text or "" for p in cl} for cl in c] if c.tag == "CLXX" else c.text or "" for c in rec}
+            for rec in root.findall("Data/Record")]
 
 
 def test_starts_empty_with_folders_of_its_own(http, land):
@@ -231,8 +235,9 @@ def test_reset_forgets_everything_and_load_checks_its_input(http, land):
 from sims.land import LandNewSim  # noqa: E402
 
 SAME = lambda e: {k: v for k, v in e.items() if k not in ("SHXXID", "GXSJ")}  # noqa: E731 - stamped per system
-# What a record says, whatever batch it landed in: XML leaves out (or empties) what CSV writes as "".
-SAYS = lambda e: {k: v for k, v in SAME(e).items() if v != ""}  # noqa: E731
+# What a record says, whatever batch it landed in: XML leaves out (or empties) what CSV writes as ""
+# (and a CSV record without materials reads CLXX as the empty list).
+SAYS = lambda e: {k: v for k, v in SAME(e).items() if v not in ("", [])}  # noqa: E731
 
 
 @pytest.fixture

@@ -298,9 +298,25 @@ def utc(text: str) -> str:
 
 
 def test_ndrc_new_without_drift_is_the_old_feed(http, ndrc, ndrc_new):
-    set_drift(http, ndrc_new, {"reorder_materials": True, "seed": 2})   # no materials list in this feed
+    set_drift(http, ndrc_new, {"seed": 2})
     assert load(http, ndrc, cases=15, bad=5) == load(http, ndrc_new, cases=15, bad=5)
     assert [SAME(e) for e in events(http, ndrc_new)] == [SAME(e) for e in events(http, ndrc)]
+
+
+def test_ndrc_new_reorders_only_the_materials_checked_at_acceptance(http, ndrc, ndrc_new):
+    set_drift(http, ndrc_new, {"reorder_materials": True, "seed": 2})
+    load(http, ndrc, cases=15)
+    load(http, ndrc_new, cases=15)
+    old, new = events(http, ndrc), events(http, ndrc_new)
+    moved = 0
+    for a, b in zip(old, new):
+        listed = lambda e: (e.get("materials") or {}).get("material")   # noqa: E731
+        assert {**SAME(a), "materials": None} == {**SAME(b), "materials": None}
+        if listed(a) is not None:
+            key = lambda m: m["materialName"]   # noqa: E731
+            assert sorted(listed(a), key=key) == sorted(listed(b), key=key)
+            moved += listed(a) != listed(b)
+    assert moved == 15   # every case's 受理 step lists three or more materials
 
 
 def test_ndrc_new_drift_changes_exactly_what_it_says(http, ndrc, ndrc_new):

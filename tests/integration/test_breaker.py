@@ -45,8 +45,10 @@ def test_breaker_opens_probes_and_closes_and_messages_wait_uncounted(settings, s
         wait_until(lambda: (b := store.get_breaker("platform")) and b["state"] == "open", timeout=30,
                    what="the breaker open")
         report = status(settings, store)
-        assert report["destinations"]["platform"]["breaker"] == "open"
-        assert "platform" in render(report) and "open" in render(report)
+        # with a 1 s cool-down a loaded machine may see it probing already: not closed, either way
+        shown = report["destinations"]["platform"]["breaker"]
+        assert shown in ("open", "half_open"), shown
+        assert "platform" in render(report) and shown in render(report)
         # While it is open the queue is not consumed: messages wait in it.
         wait_until(lambda: sum(_depth(settings, q) for q in partition_queues(settings, "platform")) > 0, timeout=15,
                    what="messages waiting")

@@ -47,9 +47,12 @@ class Subject:
     def mappings(self) -> MappingSet:
         """The hub's mappings and those the adapter's package brings (Adapter.mappings_dir)."""
         if self._mappings is None:
+            # MappingSet.load brings the mappings of installed adapter packages already; an
+            # adapter not installed (run from its folder) brings its own here, each ref once
             found = list(MappingSet.load(self.hub_mappings).mappings)
             if self.cls.mappings_dir:
-                found += MappingSet.load(self.cls.mappings_dir).mappings
+                known = {m.ref for m in found}
+                found += [m for m in MappingSet.load(self.cls.mappings_dir).mappings if m.ref not in known]
             self._mappings = MappingSet(found)
         return self._mappings
 

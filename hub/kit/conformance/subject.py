@@ -49,7 +49,10 @@ class Subject:
         if self._mappings is None:
             found = list(MappingSet.load(self.hub_mappings).mappings)
             if self.cls.mappings_dir:
-                found += MappingSet.load(self.cls.mappings_dir).mappings
+                # the hub's set holds an installed package's mappings already; a class handed in
+                # directly (not installed) brings its own
+                have = {m.ref for m in found}
+                found += [m for m in MappingSet.load(self.cls.mappings_dir).mappings if m.ref not in have]
             self._mappings = MappingSet(found)
         return self._mappings
 

@@ -82,11 +82,12 @@ sim.stop()
 @pytest.mark.parametrize("args, message", [
     (("Social Sec", "rest"), "must be a lower-case identifier"),
     (("socialsec", "grpc"), "is not one of rest, soap, db, file"),
-    (("socialsec", "soap"), "has no templates yet"),
+    (("socialsec", "rest", None, "Social"), "department 'Social' must be a lower-case identifier"),
 ])
 def test_bad_requests_are_refused_saying_why(tmp_path, args, message):
+    name, style, *rest = args
     with pytest.raises(ScaffoldError, match=message):
-        new(*args, tmp_path / "x")
+        new(name, style, tmp_path / "x", department=rest[1] if rest else None)
 
 
 def test_a_folder_in_use_is_not_overwritten(tmp_path):

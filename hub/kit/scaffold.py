@@ -69,13 +69,17 @@ def new(name: str, style: str, directory: str | Path | None = None, *, departmen
 def _module(root: Path, package: str, module: str):
     """package.module of the package just written, imported from its folder and forgotten again
     (its modules import each other relatively, so it is loaded as the package it is)."""
+    def ours(name: str) -> bool:
+        return name == package or name.startswith(package + ".")
+    before = {m: sys.modules.pop(m) for m in [m for m in sys.modules if ours(m)]}   # another of that name, loaded
     sys.path.insert(0, str(root))
     try:
         return importlib.import_module(f"{package}.{module}")
     finally:
         sys.path.remove(str(root))
-        for loaded in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
+        for loaded in [m for m in sys.modules if ours(m)]:
             del sys.modules[loaded]
+        sys.modules.update(before)
 
 
 def _sample(root: Path, package: str, dept: str, system: str) -> None:

@@ -104,7 +104,8 @@ def serve_admin(simulator: Simulator, host: str = "127.0.0.1", port: int = 0) ->
 
         def _handle(self):
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            status, answer = simulator.admin(self.command, self.path.split("?", 1)[0], body) or (404, {"error": "not found"})
+            got = simulator.admin(self.command, self.path.split("?", 1)[0], body)
+            status, answer = got or (404, {"error": "not found"})
             data = json.dumps(answer, ensure_ascii=False, default=str).encode("utf-8")
             self.send_response(status)
             self.send_header("Content-Type", "application/json; charset=utf-8")

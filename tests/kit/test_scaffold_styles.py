@@ -37,9 +37,10 @@ def python(site: Path, code: str, *args, timeout: float = 300, env: dict | None 
 
 def test_the_package_s_own_tests_pass_at_once(site):
     # The tests are one template for every style (templates/common/test_adapter.py.tmpl): the
-    # registration and seven conformance checks. Run as installed for a rest and a db package; the
-    # suite below runs all the checks on every style.
-    others = [NAMES["rest"], NAMES["db"]]
+    # registration and seven conformance checks. Run here as installed for the db package, by the
+    # tutorial (tests/kit/test_tutorial.py) for a rest one; the suite below runs every check on
+    # every style.
+    others = [NAMES["db"]]
     run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(site),
                           *(str(site / n / "tests") for n in others)],
                          env={"PYTHONPATH": f"{ROOT}:{site / 'site'}", "PATH": "/usr/bin:/bin"}, cwd=site,
@@ -71,6 +72,50 @@ def test_the_scaffolded_adapter_passes_the_whole_suite(suite, style):
     assert "decode 1, map 1, validate 1" in bad   # a malformed record per stage, each dead-lettered
     versions = next(r for r in results if r["check"] == "versions")["reason"]
     assert "has a new id" in versions             # each simulator corrects a record it served
+
+
+FAULTS = """
+import json, sys, requests
+from hub.adapter import SourceUnavailable, registry
+out = {}
+for name in sys.argv[1:]:
+    cls = registry.load(name)
+    sim = cls.simulator()
+    adapter = cls(sim.start())
+    sim.load(1)
+    admin = lambda path, body=None: requests.post(sim.admin_url + path, json=body, timeout=10).json()
+    seen = {}
+    def fetch(what):
+        try:
+            seen[what] = len(adapter.source().fetch(None, 10).records)
+        except SourceUnavailable as exc:
+            seen[what] = "unavailable: " + str(exc)[:80]
+    admin("/_admin/faults", {"down": True})
+    seen["check_down"] = adapter.check().ok
+    fetch("down")
+    admin("/_admin/faults", {"down": False})
+    seen["check_up"] = adapter.check().ok
+    fetch("up")
+    if cls.style in ("rest", "soap"):   # the ones whose system answers calls
+        admin("/_admin/faults", {"fail": 1})
+        fetch("failing")
+        fetch("after")
+    seen["unknown"] = requests.post(sim.admin_url + "/_admin/faults", json={"fire": 1}, timeout=10).status_code
+    sim.stop()
+    out[name] = seen
+print(json.dumps(out))
+"""
+
+
+def test_each_simulator_goes_down_and_fails_on_request(site):
+    got = python(site, FAULTS, *NAMES.values())
+    for style, name in NAMES.items():
+        seen = got[name]
+        assert seen["check_down"] is False and str(seen["down"]).startswith("unavailable"), (style, seen)
+        assert seen["check_up"] is True and seen["up"] == 3, (style, seen)   # one case: three steps
+        assert seen["unknown"] == 400, (style, seen)                          # a fault it does not know is refused
+        if style in ("rest", "soap"):
+            assert str(seen["failing"]).startswith("unavailable") and seen["after"] == 3, (style, seen)
 
 
 END_TO_END = """
@@ -153,8 +198,9 @@ def test_tongban_sims_up_starts_an_installed_package_s_simulator(site):
     import requests
     from tests.ports import free_port
     ports = {name: free_port() for name in ("kitdb", "kitdb_new", "kitsoap")}
-    env = {"PYTHONPATH": f"{ROOT}:{site / 'site'}", "PATH": "/usr/bin:/bin", "TONGBAN_CONFIG": str(_machine(site, ports)),
-           "TONGBAN_SIM_KITDB_HOME": str(site / "var-kitdb"), "TONGBAN_SIM_KITDB_NEW_HOME": str(site / "var-kitdb-new")}
+    env = {"PYTHONPATH": f"{ROOT}:{site / 'site'}", "PATH": "/usr/bin:/bin",
+           "TONGBAN_CONFIG": str(_machine(site, ports)), "TONGBAN_SIM_KITDB_HOME": str(site / "var-kitdb"),
+           "TONGBAN_SIM_KITDB_NEW_HOME": str(site / "var-kitdb-new")}
 
     def tongban(*args):
         return subprocess.run([sys.executable, "-m", "hub.cli.main", *args], env=env, capture_output=True, text=True,

@@ -11,10 +11,11 @@ import signal
 import sys
 import threading
 
-from .cluster import REGISTRY, start_all
+from .cluster import REGISTRY, register_installed, start_all
 
 
 def main(argv: list[str] | None = None) -> int:
+    register_installed()   # installed adapter packages' simulators can be named with --only
     parser = argparse.ArgumentParser(prog="python -m sims", description=__doc__)
     parser.add_argument("--host", default=os.environ.get("TONGBAN_SIM_HOST", "127.0.0.1"))
     parser.add_argument("--only", action="append", choices=sorted(REGISTRY),

@@ -1,7 +1,9 @@
 """Starting and stopping the simulators as one set.
 
 New simulators join by `register(SimSpec(...))`; a second instance of a system (the
-"new" track of a dual-track pair, say) is just another spec with its own name and port."""
+"new" track of a dual-track pair, say) is just another spec with its own name and port.
+Installed adapter packages' own simulators join by `register_installed()` (sims/installed.py);
+they start only where a port is given for them (`optional`)."""
 from __future__ import annotations
 
 import os
@@ -18,6 +20,7 @@ class SimSpec:
     factory: Callable[..., SimServer]  # called as factory(host=, port=, seed=)
     port_env: str
     default_port: int
+    optional: bool = False   # started only when asked for by name or given a port
 
 
 REGISTRY: dict[str, SimSpec] = {}
@@ -55,6 +58,23 @@ def _register_builtin() -> None:
 
 
 _register_builtin()
+
+
+def register_installed() -> list[str]:
+    """Register the simulator of every installed adapter package that declares one, and its new track."""
+    from functools import partial
+    from .installed import InstalledSim, installed_simulators
+    names = installed_simulators()
+    for name in names:
+        for track, suffix in (("old", ""), ("new", "_new")):
+            if name + suffix not in REGISTRY:
+                register(SimSpec(name + suffix, partial(InstalledSim, name, track),
+                                 f"TONGBAN_SIM_{(name + suffix).upper()}_PORT", 0, optional=True))
+    return names
+
+
+def _given_a_port(spec: SimSpec, ports) -> bool:
+    return isinstance(ports, int) or bool(ports and spec.name in ports) or bool(os.environ.get(spec.port_env, "").strip())
 
 
 class Cluster:
@@ -104,8 +124,10 @@ def start_all(host: str = "127.0.0.1", ports: Mapping[str, int] | int | None = N
     """Start the named simulators (all registered ones by default).
 
     ports: a {name: port} mapping, or one int for all (0 = ephemeral, for tests);
-    names missing from it take their env variable, then their default port."""
-    wanted = names or list(REGISTRY)
+    names missing from it take their env variable, then their default port. An optional
+    (installed) simulator is started by default only where it is given a port."""
+    register_installed()
+    wanted = names or [n for n, spec in REGISTRY.items() if not spec.optional or _given_a_port(spec, ports)]
     unknown = [n for n in wanted if n not in REGISTRY]
     if unknown:
         raise KeyError(f"unknown simulators {unknown}; known: {sorted(REGISTRY)}")

@@ -19,8 +19,9 @@ Adapter (a class; the hub builds one per track from the settings under ``adapter
     source() -> Source; sink() -> Sink or None (set has_sink = True when it returns one);
     check() -> CheckResult: a connection test that reads nothing it would change.
     simulator() (a classmethod) -> Simulator: a stand-in for the system that the conformance
-    suite starts, fills and spoils (hub.adapter.simulator says what it must offer); an adapter
-    without one cannot pass ``tongban adapters check NAME --conformance`` (hub.kit.conformance).
+    suite starts, fills and spoils, and `tongban sims up` runs (hub.adapter.simulator says what it
+    must offer); an adapter without one cannot pass ``tongban adapters check NAME --conformance``
+    (hub.kit.conformance).
     mappings_dir: the folder holding mappings/<department>/ in the adapter's own package; None
     when its mappings live in the hub's tree.
 

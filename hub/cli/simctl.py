@@ -59,7 +59,7 @@ def up(args) -> int:
     proc = subprocess.Popen([sys.executable, "-m", "sims"], cwd=ROOT, env=sim_env(settings), stdout=log,
                             stderr=subprocess.STDOUT, start_new_session=True)
     PIDFILE.write_text(str(proc.pid))
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + 60   # a loaded machine starts a dozen servers slowly; done as soon as all answer
     while time.monotonic() < deadline:
         if all(_health(u) for u in urls.values()):
             print(json.dumps({"pid": proc.pid, "urls": urls}))

@@ -1,14 +1,18 @@
-"""`tongban adapters new NAME --style rest`: a complete adapter as its own installable package.
+"""`tongban adapters new NAME --style rest|soap|db|file`: a complete adapter as its own installable
+package.
 
 What it writes is the shape an integrator should keep (source, sink, spec, a mapping with a code
 table, a sample pair, a simulator, tests that pass at once); places that need a decision of theirs
-say DECIDE. The sample's expected output is made by mapping the simulator's first record, so the
+say DECIDE. Each style's folder under templates/ holds its own modules (*.py.tmpl, written into the
+package), its mapping (case_event.yaml.tmpl) and any other file the package ships (a WSDL);
+templates/common holds what every style shares. The sample's expected output is made by mapping the simulator's first record, so the
 pair is right by construction and becomes a regression test as the mapping is edited."""
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import json
 import re
+import sys
 from pathlib import Path
 from string import Template
 
@@ -16,7 +20,7 @@ from hub.model.common import DEPARTMENT_PATTERN
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STYLES = ("rest", "soap", "db", "file")
-WRITTEN = ("rest",)    # the styles with templates so far
+WRITTEN = STYLES    # every style has its templates
 _NAME = re.compile(DEPARTMENT_PATTERN)
 
 
@@ -26,13 +30,12 @@ class ScaffoldError(ValueError):
 
 def _files(style: str, package: str, dept: str, name: str) -> dict[Path, str]:
     """template -> path in the package: the style's own, then the ones every style shares"""
-    return {TEMPLATES / "common" / "pyproject.toml.tmpl": "pyproject.toml",
-            TEMPLATES / style / "__init__.py.tmpl": f"{package}/__init__.py",
-            TEMPLATES / style / "source.py.tmpl": f"{package}/source.py",
-            TEMPLATES / style / "sink.py.tmpl": f"{package}/sink.py",
-            TEMPLATES / style / "sim.py.tmpl": f"{package}/sim.py",
-            TEMPLATES / style / "case_event.yaml.tmpl": f"{package}/mappings/{dept}/case_event.yaml",
-            TEMPLATES / "common" / "test_adapter.py.tmpl": f"tests/test_{name}.py"}
+    out = {TEMPLATES / "common" / "pyproject.toml.tmpl": "pyproject.toml"}
+    for template in sorted((TEMPLATES / style).glob("*.tmpl")):
+        target = template.name.removesuffix(".tmpl")
+        out[template] = f"{package}/mappings/{dept}/{target}" if target.endswith(".yaml") else f"{package}/{target}"
+    out[TEMPLATES / "common" / "test_adapter.py.tmpl"] = f"tests/test_{name}.py"
+    return out
 
 
 def new(name: str, style: str, directory: str | Path | None = None, *, department: str | None = None,
@@ -46,9 +49,6 @@ def new(name: str, style: str, directory: str | Path | None = None, *, departmen
         raise ScaffoldError(f"department {dept!r} must be a lower-case identifier, e.g. socialsec")
     if style not in STYLES:
         raise ScaffoldError(f"style {style!r} is not one of {', '.join(STYLES)}")
-    if style not in WRITTEN:
-        raise ScaffoldError(f"style {style!r} has no templates yet (written: {', '.join(WRITTEN)}); "
-                            f"start from rest, or from adapters/{ {'soap': 'ndrc', 'db': 'housing', 'file': 'land'}[style]}/")
     root = Path(directory or f"tongban-{name}")
     if root.exists() and any(root.iterdir()):
         raise ScaffoldError(f"{root}: the folder exists and is not empty; choose another with --package")
@@ -66,13 +66,27 @@ def new(name: str, style: str, directory: str | Path | None = None, *, departmen
     return root
 
 
+def _module(root: Path, package: str, module: str):
+    """package.module of the package just written, imported from its folder and forgotten again
+    (its modules import each other relatively, so it is loaded as the package it is)."""
+    def ours(name: str) -> bool:
+        return name == package or name.startswith(package + ".")
+    before = {m: sys.modules.pop(m) for m in [m for m in sys.modules if ours(m)]}   # another of that name, loaded
+    sys.path.insert(0, str(root))
+    try:
+        return importlib.import_module(f"{package}.{module}")
+    finally:
+        sys.path.remove(str(root))
+        for loaded in [m for m in sys.modules if ours(m)]:
+            del sys.modules[loaded]
+        sys.modules.update(before)
+
+
 def _sample(root: Path, package: str, dept: str, system: str) -> None:
     from hub.mapping import MappingSet
     from hub.mapping.compiler import load_file
     from hub.mapping.samples import canonical_output
-    spec = importlib.util.spec_from_file_location(f"_{package}_sim", root / package / "sim.py")
-    sim = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(sim)
+    sim = _module(root, package, "sim")
     record = sim.records(1)[0]
     mapping = root / package / "mappings" / dept / "case_event.yaml"
     expected = canonical_output(MappingSet([load_file(mapping)]), system, record)

@@ -23,10 +23,21 @@ def _token(m: re.Match) -> str:
     return m.group(0) if "@" in m.group(0) else "#"   # a mapping's name@version says where: kept
 
 
+# A mapping failure's reason starts "validate failed in M for record K: ": the stage and the
+# department are in the summary's key already, so only the mapping and what failed are kept.
+_FAILED_IN = re.compile(r"^\w+ failed in (\S+) for record #: ")
+KIND_CHARS = 100
+
+
 def reason_kind(reason: str) -> str:
-    """'record C-1207: invalid credit code 91330...' -> 'record #: invalid credit code #'."""
-    text = _TOKEN.sub(_token, _QUOTED.sub("'…'", reason or ""))
-    return " ".join(text.split())[:80]
+    """'record C-1207: invalid credit code 91330...' -> 'record #: invalid credit code #'; cut at
+    a word, so that what is shown is words, not halves of them."""
+    text = " ".join(_TOKEN.sub(_token, _QUOTED.sub("'…'", reason or "")).split())
+    text = _FAILED_IN.sub(r"\1: ", text)
+    if len(text) <= KIND_CHARS:
+        return text
+    cut = text.rfind(" ", 0, KIND_CHARS)
+    return text[:cut if cut > KIND_CHARS // 2 else KIND_CHARS].rstrip(",;:") + "…"
 
 
 class Storm:

@@ -95,3 +95,10 @@ def test_a_storm_is_one_warning_then_one_summary():
 
 def test_reason_kinds_group_what_differs_only_in_values():
     assert reason_kind("record 17: bad value '张三'") == reason_kind("record 18: bad value '李四'")
+
+
+def test_a_long_reason_kind_keeps_what_failed_and_whole_words():
+    kind = reason_kind("validate failed in commerce.case_event@1 for record 17: applicant.id_number: Value "
+                       "error, invalid resident identity number 330106********1230: checksum: the check digit "
+                       "(GB 11643) does not match")
+    assert kind == "commerce.case_event@1: applicant.id_number: Value error, invalid resident identity number #…"

@@ -120,7 +120,7 @@ def _application(no: str, applicant: dict, **form) -> tuple[bytes, str]:
 
 
 def _publish_twice(settings, envelopes) -> None:
-    publish_applications(settings["broker_url"], "ndrc", envelopes, times=2)   # the same twice: applied once
+    publish_applications(settings, "ndrc", envelopes, times=2)   # the same twice: applied once
 
 
 COMPANY = {"kind": "organisation", "name": "杭州瑞博智能装备有限公司", "id_type": "uscc", "id_number": "91330106MA2KQ8R391"}

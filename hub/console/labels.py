@@ -15,8 +15,7 @@ PAGES = [  # (path, label, permission to see the link)
 ]
 
 STAGES = {"fetch": "读取 fetch", "decode": "解码 decode", "map": "映射 map", "validate": "校验 validate",
-          "conflict": "冲突 conflict", "route": "路由 route", "sequence": "顺序 sequence", "deliver": "投递 deliver",
-          "evidence": "存证 evidence"}
+          "conflict": "冲突 conflict", "route": "路由 route", "sequence": "顺序 sequence", "deliver": "投递 deliver"}
 
 DESTINATIONS = {"platform": "市分厅 platform", "province": "省节点 province"}
 

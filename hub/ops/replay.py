@@ -78,8 +78,7 @@ def _release_hold(store, row: dict, to: str | None, actor: str, reason: str) -> 
     parked messages, in order. Released first: a replay that dies before publishing leaves
     the dead letter dead and a second replay does the same again. Replayed to another
     destination, the hold at the first one stays."""
-    if row["stage"] not in ("deliver", "evidence") or not row.get("case_no") or not row.get("destination") \
-            or not row.get("message_id"):
+    if row["stage"] != "deliver" or not row.get("case_no") or not row.get("destination") or not row.get("message_id"):
         return
     if to and to != row["destination"]:
         return

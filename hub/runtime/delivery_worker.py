@@ -38,7 +38,7 @@ from hub.delivery import DeliveryError
 from hub.observability import metrics
 from hub.runtime.breaker import CircuitBreaker
 from hub.runtime.deadletters import publish_dead_letter
-from hub.runtime.evidence import STAGE as EVIDENCE, Evidence, missing_reason
+from hub.runtime.evidence import Evidence, missing_reason
 from hub.runtime.hold import GATE, HoldBook, Item, is_gate_replay, is_live_head, item_of, meta_of
 from hub.runtime.retry import RetryPolicy, attempts_of, retry_headers
 from hub.runtime.sequence import SEQ, SequenceCheck, awaited_step, gap_seconds
@@ -345,7 +345,7 @@ class DeliveryWorker:
             b.record(item, "twin")
             return True
         if not b.evidence.kept(item):   # not before its log row: it waits, its case held, uncounted by the breaker
-            self._retry(item, b.book, missing_reason(item.message_id), stage=EVIDENCE)
+            self._retry(item, b.book, missing_reason(item.message_id), failure=False)
             return False
         # Only a message from the queue can go back to it; a parked one failing in a probe is retried.
         probing = self.breaker.probing and item.delivery is not None
@@ -369,25 +369,27 @@ class DeliveryWorker:
         return True
 
     # --- outcomes ---------------------------------------------------------------------
-    def _retry(self, item: Item, book: HoldBook, reason: str, stage: str = "deliver") -> None:
+    def _retry(self, item: Item, book: HoldBook, reason: str, failure: bool = True) -> None:
+        """failure: the destination's (counted in tongban_retries_total); False: the hub's own
+        wait, for the message's log row (hub/runtime/evidence.py)."""
         attempts = attempts_of(item.headers) + 1
         if self.policy.exhausted(attempts):
-            self._dead(item, book, f"gave up after {attempts} attempts: {reason}", attempts, stage)
+            self._dead(item, book, f"gave up after {attempts} attempts: {reason}", attempts)
             return
         exchange, pick = self.policy.target(self.destination.name, attempts)
         queue = pick[names.H_DELAY]
         self.dead_letters.publish(item.body, exchange, item.routing_key, message_id=item.message_id,
                                   headers={**retry_headers(item.headers, attempts, reason, item.message_id), **pick})
-        self.retried += stage == "deliver"   # tongban_retries_total counts the destination's failures
+        self.retried += failure
         if item.meta.case_no:
             book.hold(item.meta.case_no, item.message_id, attempts, "retrying", reason)
         log.info("%s: %s attempt %d failed (%s); retry via %s", self.destination.name, item.message_id,
                  attempts, reason, queue)
 
-    def _dead(self, item: Item, book: HoldBook, reason: str, attempts: int, stage: str = "deliver") -> None:
+    def _dead(self, item: Item, book: HoldBook, reason: str, attempts: int) -> None:
         case = item.meta.case_no
         dl_id = self._dead_letter(item.body, item.headers, item.routing_key, item.message_id, item.meta, reason,
-                                  attempts, stage)
+                                  attempts)
         if case:
             # Later messages of the case stay parked until an operator replays this one.
             book.hold(case, item.message_id, attempts, "dead", reason, dead_letter_id=dl_id)

@@ -8,7 +8,9 @@ after a restart, reads the page again and logs the same deterministic message id
 delivery worker therefore asks the log, once per batch (one IN query on its primary key), for
 the messages it is about to send. One without a row goes to a retry queue and holds its
 case like a transient failure (its count in its headers, invariant 7; the destination and
-its breaker are not involved); at the retry limit it is dead-lettered at stage `evidence`.
+its breaker are not involved); at the retry limit it is dead-lettered at stage `deliver`,
+its reason starting "evidence:" (a stage of its own would widen the released dead-letter
+header schema's enum, a change strict consumers could refuse: docs/wire.md).
 
 Who publishes to a destination's queues, and why each has its row or is exempt:
 - the source worker (hub/runtime/source_worker.py): logs the page after its confirms;
@@ -23,7 +25,6 @@ from __future__ import annotations
 
 from hub.bus import names
 
-STAGE = "evidence"     # the dead-letter stage of a message whose log row never came
 REASON = "evidence: "  # the start of the reason of a hold or dead letter for a missing log row
 
 

@@ -13,8 +13,7 @@ from .schema import dead_letters
 from .sql import StoreBase, check_keys, chunks, insert_ignore
 from .types import utcnow
 
-STAGES = ("fetch", "decode", "map", "validate", "conflict", "route", "sequence", "deliver",
-          "evidence")   # hub/runtime/conflicts.py, sequence.py, evidence.py
+STAGES = ("fetch", "decode", "map", "validate", "conflict", "route", "sequence", "deliver")   # hub/runtime/conflicts.py, sequence.py
 STATUSES = ("dead", "replayed", "purged")
 PRE_CANONICAL = ("fetch", "decode", "map", "validate", "conflict")   # before a message went out: gates
 # action recorded in the audit log for each status change

@@ -160,12 +160,25 @@ def slot_headers(case_no: str) -> dict:
     return {bus.names.H_CASE_NO: case_no, bus.names.H_SLOT: str(slot_of(case_no))}
 
 
-def publish_applications(broker_url: str, department: str, messages, times: int = 1) -> None:
+def publish_applications(settings: dict, department: str, messages, times: int = 1) -> None:
     """Publish platform applications (body, message id) to tongban.commands as the hub's
-    own publisher does: with the case number and its partition slot, `times` over."""
+    own source does: each logged in the store's message log (no delivery without evidence,
+    hub/runtime/evidence.py), then published with its case number and partition slot,
+    `times` over."""
     import json as _json
     from hub import bus
-    conn = bus.connect(broker_url)
+    from hub.model import Envelope
+    from hub.runtime.outbound import log_row
+    from hub.store import Store
+    store = Store.open(settings["db_url"])
+    try:
+        envs = {mid: Envelope.model_validate_json(body) for body, mid in messages}
+        known = store.logged_ids(list(envs))
+        store.log_messages([log_row(e, str(e.source.department), str(e.source.system), "old") | {"message_id": mid}
+                            for mid, e in envs.items() if mid not in known])
+    finally:
+        store.close()
+    conn = bus.connect(settings["broker_url"])
     pub = bus.ConfirmingPublisher(conn)
     try:
         for _ in range(times):

@@ -13,6 +13,7 @@ adds them up (exposition.py). prometheus-client reads that variable when it is i
 which is why a worker process is a fresh interpreter (spawn)."""
 from __future__ import annotations
 
+import os
 import time
 
 from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics
@@ -54,6 +55,19 @@ LOG_WRITABLE = Gauge("tongban_message_log_writable",
 
 def message_log_writable(department: str, track: str, ok: bool) -> None:
     LOG_WRITABLE.labels(department, track).set(1 if ok else 0)
+
+
+def message_log_released(department: str, track: str) -> None:
+    """This process no longer reads the source: its log state is whoever reads it next's to say.
+    With worker processes the value files cannot drop a series, so it no longer holds the
+    minimum down (1); in one process the series goes."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        LOG_WRITABLE.labels(department, track).set(1)
+        return
+    try:
+        LOG_WRITABLE.remove(department, track)
+    except KeyError:
+        pass
 
 
 def source_page(department: str, track: str, records: int, published: int, caught_up: bool,

@@ -1,5 +1,6 @@
-"""Queue depths, rates and ledger counts for `tongban status` and the console, and per
-destination its circuit breaker and the cases held behind a retry or a dead letter.
+"""Queue depths, rates and ledger counts for `tongban status` and the console, per
+destination its circuit breaker and the cases held behind a retry or a dead letter, and per
+source whether its message log is written (hub/ops/evidence.py).
 
 The RabbitMQ management API gives rates and consumer counts when the plugin is on;
 without it, a passive declare still gives depths, so status never depends on it."""
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 from hub import bus
 from hub.bus.inventory import management_queues
+from hub.ops import evidence
 
 QUEUES_OF_INTEREST = ("tongban.",)
 
@@ -63,7 +65,8 @@ def status(settings: dict, store, counts: dict | None = None) -> dict:
     console gathers them in parallel with its other figures)."""
     queues, source = queue_report(settings, store)
     return {"queues": queues, "queue_source": source, "store": counts if counts is not None else store.counts(),
-            "destinations": delivery_state(store), "partitions": partitions_report(store)}
+            "destinations": delivery_state(store), "partitions": partitions_report(store),
+            "message_log": evidence.message_log_health(settings)}
 
 
 def _retry_queues(settings: dict) -> list[str]:
@@ -133,6 +136,8 @@ def render(report: dict) -> str:
                 held.setdefault(w or "(free)", []).append(q.rsplit(".", 1)[1])
             who = "; ".join(f"{w}: {' '.join(qs)}" for w, qs in sorted(held.items()))
             lines.append(f"{name:<16}{d['partitions'] or '-':>11}  {','.join(map(str, d['draining'])) or '-':<10} {who}")
+    if report.get("message_log"):
+        lines += evidence.render(report["message_log"])
     lines.append(f"messages logged {s.get('messages', 0)}")
     for dest, n in sorted((s.get("deliveries") or {}).items()):
         lines.append(f"delivered to {dest}: {n}")

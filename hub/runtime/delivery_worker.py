@@ -16,6 +16,8 @@ ledger keeps the track, and a step already delivered from the other track is rec
 as "twin" and not sent again (hub/runtime/takeover.py covers the opposite gap).
 Invariant 5 for what the source sends early: a numbered step waits for the steps before it
 (hub/runtime/sequence.py), parked behind a *waiting* hold.
+No delivery without evidence: a message whose message-log row is not written yet waits in a
+retry queue, its case held, until it is (hub/runtime/evidence.py).
 Invariant 7: a transient failure sends a copy counted one higher to a retry queue
 (hub/runtime/retry.py); at the limit the message is dead-lettered with stage deliver.
 Many failures in a row open the destination's circuit breaker (hub/runtime/breaker.py):
@@ -36,6 +38,7 @@ from hub.delivery import DeliveryError
 from hub.observability import metrics
 from hub.runtime.breaker import CircuitBreaker
 from hub.runtime.deadletters import publish_dead_letter
+from hub.runtime.evidence import Evidence, missing_reason
 from hub.runtime.hold import GATE, HoldBook, Item, is_gate_replay, is_live_head, item_of, meta_of
 from hub.runtime.retry import RetryPolicy, attempts_of, retry_headers
 from hub.runtime.sequence import SEQ, SequenceCheck, awaited_step, gap_seconds
@@ -80,6 +83,13 @@ class _Batch:
         cases = [i.meta.case_no for i in items] if cases is None else cases
         self.book = HoldBook(store, destination, cases)
         self.seq = SequenceCheck(store, destination, routes, cases, self.done)
+        self.evidence = Evidence(store, items, self.done)   # their message-log rows (hub/runtime/evidence.py)
+
+    def parked(self, case: str) -> list[Item]:
+        """The case's parked messages, their message-log rows asked for in one query."""
+        parked = self.book.parked(case)
+        self.evidence.ask(parked)
+        return parked
 
     def twin_delivered(self, item: Item) -> bool:
         m = item.meta
@@ -219,7 +229,7 @@ class DeliveryWorker:
         in step order; False when one failed (it holds the case: retrying or dead)."""
         if head is None:
             return True
-        for p in b.book.parked(case):
+        for p in b.parked(case):
             if p.meta.sequence is None or p.meta.sequence >= head:
                 break
             if p.message_id in b.done:
@@ -262,7 +272,7 @@ class DeliveryWorker:
         parked behind it, in order, each once its earlier steps are settled; the first that
         fails becomes the new head, the first that must wait for a step the new wait, and
         the rest stay parked."""
-        for p in b.book.parked(case):
+        for p in b.parked(case):
             if p.message_id in b.done:
                 b.book.unpark(p)
                 continue
@@ -334,6 +344,9 @@ class DeliveryWorker:
         if b.twin_delivered(item):
             b.record(item, "twin")
             return True
+        if not b.evidence.kept(item):   # not before its log row: it waits, its case held, uncounted by the breaker
+            self._retry(item, b.book, missing_reason(item.message_id), failure=False)
+            return False
         # Only a message from the queue can go back to it; a parked one failing in a probe is retried.
         probing = self.breaker.probing and item.delivery is not None
         began = time.perf_counter()
@@ -356,7 +369,9 @@ class DeliveryWorker:
         return True
 
     # --- outcomes ---------------------------------------------------------------------
-    def _retry(self, item: Item, book: HoldBook, reason: str) -> None:
+    def _retry(self, item: Item, book: HoldBook, reason: str, failure: bool = True) -> None:
+        """failure: the destination's (counted in tongban_retries_total); False: the hub's own
+        wait, for the message's log row (hub/runtime/evidence.py)."""
         attempts = attempts_of(item.headers) + 1
         if self.policy.exhausted(attempts):
             self._dead(item, book, f"gave up after {attempts} attempts: {reason}", attempts)
@@ -365,7 +380,7 @@ class DeliveryWorker:
         queue = pick[names.H_DELAY]
         self.dead_letters.publish(item.body, exchange, item.routing_key, message_id=item.message_id,
                                   headers={**retry_headers(item.headers, attempts, reason, item.message_id), **pick})
-        self.retried += 1
+        self.retried += failure
         if item.meta.case_no:
             book.hold(item.meta.case_no, item.message_id, attempts, "retrying", reason)
         log.info("%s: %s attempt %d failed (%s); retry via %s", self.destination.name, item.message_id,

@@ -6,6 +6,7 @@ import socket
 import time
 
 from hub import bus
+from hub.observability import metrics
 from hub.routing import load_routes
 from hub.routing.partitions import partition_of
 from hub.runtime.allotment import Solo
@@ -93,6 +94,7 @@ class SourceLoop:
         if self.holds_source:
             self.allot.released("sources", self.unit)
             self.holds_source = False
+            metrics.message_log_released(self.worker.department, self.worker.track)
 
 
 class ConsumerLoop:

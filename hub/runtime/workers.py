@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing as mp
+import os
 import signal
 import threading
 import time
@@ -24,6 +25,14 @@ def _child(settings: dict, index: int) -> None:
     logs.setup()
     logging.getLogger("tongban").info("worker %d (pid %d) starting", index, mp.current_process().pid)
     raise SystemExit(run_forever(settings))
+
+
+def _forget(pid: int) -> None:
+    """A dead worker's live gauges (tongban_message_log_writable) no longer count: the worker
+    that takes its sources over says how their logs are."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+        multiprocess.mark_process_dead(pid)
 
 
 def run_workers(settings: dict, workers: int) -> int:
@@ -54,6 +63,7 @@ def run_workers(settings: dict, workers: int) -> int:
         for i, p in list(procs.items()):
             if not p.is_alive() and not stop.is_set():
                 log.warning("worker %d (pid %d) exited with %s; starting it again", i, p.pid, p.exitcode)
+                _forget(p.pid)
                 time.sleep(1.0)
                 start(i)
         stop.wait(0.5)

@@ -229,7 +229,7 @@ def test_application_inserted_once_and_its_receipt_reaches_the_platform(hs, sims
     mid = message_id("platform-applications", "platform.application", no, "1")
     # The same message twice (the ledger skips it), and a re-submission under a new message
     # id (the 前置库's unique SQBH refuses it: the sink reports "duplicate").
-    publish_applications(hs["broker_url"], "housing", [(_application(no, m), str(m)) for m in (mid, mid, uuid.uuid4())])
+    publish_applications(hs, "housing", [(_application(no, m), str(m)) for m in (mid, mid, uuid.uuid4())])
     store, receipt = run(hs, lambda store, hub: next((i for i in received(sims, "platform") if i["case_no"] == no),
                                                      None), what="the receipt at the platform")
     apps = requests.get(sims.urls["housing"] + "/_admin/applications", timeout=10).json()["items"]

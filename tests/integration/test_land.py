@@ -236,7 +236,7 @@ COMPANY = {"kind": "organisation", "name": "杭州恒达置业有限公司", "id
 
 
 def _publish_twice(settings, envelopes) -> None:
-    publish_applications(settings["broker_url"], "land", envelopes, times=2)   # the same twice: applied once
+    publish_applications(settings, "land", envelopes, times=2)   # the same twice: applied once
 
 
 def _check_receipts(sims, receipts: dict, apps: dict) -> None:

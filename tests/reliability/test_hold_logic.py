@@ -14,7 +14,7 @@ from hub.runtime.breaker import CircuitBreaker
 from hub.runtime.delivery_worker import BreakerOpen, DeliveryWorker
 from hub.runtime.retry import RetryPolicy
 from hub.store import Store
-from tests.reliability.fakes import Msg, Publisher
+from tests.reliability.fakes import Msg, Publisher, log_first
 
 
 class Destination:
@@ -40,8 +40,8 @@ def msg(mid, case="C1", seq=1, **headers) -> Delivery:
 def world():
     store = Store.open("sqlite://")
     dest, pub = Destination(), Publisher()
-    worker = DeliveryWorker(dest, store, pub, RetryPolicy((1000, 2000), max_attempts=3),
-                            CircuitBreaker("platform", store, threshold=10))
+    worker = log_first(store, DeliveryWorker(dest, store, pub, RetryPolicy((1000, 2000), max_attempts=3),
+                                             CircuitBreaker("platform", store, threshold=10)))
     yield store, dest, pub, worker
     store.close()
 

@@ -102,6 +102,13 @@ def test_changing_p_under_load_loses_and_reorders_nothing(own_vhost, sims, tmp_p
         store.close()
 
 
+def _logged(store, messages) -> None:
+    from hub.model import Envelope
+    from hub.runtime.outbound import log_row
+    store.log_messages([log_row(Envelope.model_validate_json(body), "platform", "platform-applications", "old")
+                        for body, _ in messages])
+
+
 def _envelope(no: str) -> tuple[bytes, str]:
     from datetime import datetime
 
@@ -144,6 +151,7 @@ def test_a_new_store_drains_a_layout_it_does_not_know(own_vhost, sims, tmp_path)
     settings["db_url"] = f"sqlite:///{tmp_path / 'moved.db'}"   # the store moved; the broker kept both layouts
     moved = Store.open(settings["db_url"])
     declare_topology(settings, moved)
+    _logged(moved, envelopes.values())    # the log moved with it: no delivery without evidence
     assert moved.layouts()["platform"] == {"active": 4, "draining": [2]}
     moved.close()
     worker = Worker(settings, tmp_path, 0)

@@ -171,6 +171,8 @@ def test_a_new_version_of_a_delivered_step_goes_as_an_update(store):
     deliver(w, store, [("C1", 1), ("C1", 2), ("C1", 3)])
     fix = msg("C1", 2)
     fix = Delivery(fix.body, fix.headers, fix.routing_key, "C1-2-v2", False, Msg())
+    store.log_messages([{"message_id": "C1-2-v2", "kind": "case_event", "department": "commerce", "case_no": "C1",
+                         "sequence": 2, "routing_key": _key(2), "produced_at": datetime.now(timezone.utc)}])
     w.handle([fix])
     assert dest.got[-1] == ("C1", 2) and len(dest.got) == 4
 
@@ -208,9 +210,11 @@ def test_a_dead_letter_of_a_stage_the_store_does_not_know_is_kept_not_refused_fo
 
 def test_the_sources_read_headers_spare_the_store_and_only_an_early_step_asks_it(store):
     """Step 2 at the province, the source having read step 1 before it (its headers say so):
-    sent at once although the log write of step 1 has not landed yet. The same step with
-    headers saying step 1 was not read before it waits."""
+    sent at once although the log write of step 1 has not landed yet (its own has: no delivery
+    without evidence). The same step with headers saying step 1 was not read before it waits."""
     w, dest, _ = worker(store, Destination("province"))
+    logged(store, "C1", 2)
+    logged(store, "C2", 2)
     w.handle([msg("C1", 2, **{names.H_READ_THROUGH: 1, names.H_READ_MAX: 1})])
     assert dest.got == [("C1", 2)]
     w.handle([msg("C2", 2, **{names.H_READ_THROUGH: 0, names.H_READ_MAX: 0})])

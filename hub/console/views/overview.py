@@ -1,6 +1,6 @@
 """总览 Overview: per department and direction what was read, published and delivered, dead
 letters by stage, holds and breakers per destination, the rate of the last minutes, and each
-source's checkpoint. The figures are `tongban status`'s own (hub/ops/status.py) where it has
+source's checkpoint and whether its message log is written (the hub's /readyz says). The figures are `tongban status`'s own (hub/ops/status.py) where it has
 them, so the page and `tongban status --json` agree."""
 from __future__ import annotations
 
@@ -72,13 +72,16 @@ def overview_data(ctx) -> dict:
     chart = line_chart({"发布 published/min": rates["published"], "投递 delivered/min": rates["delivered"]}, xs)
     now = utcnow()
     holders = (report.get("partitions") or {}).get("sources") or {}
+    logs = report.get("message_log") or {}
     sources = []
     for cp in ctx.store.checkpoints_all():
         cursor = mask_text(json.dumps(cp["cursor"], ensure_ascii=False))
         sources.append({"source": cp["source"], "cursor": cursor if len(cursor) <= 90 else cursor[:87] + "...",
                         "updated_at": cp["updated_at"], "lag": (now - cp["updated_at"]).total_seconds(),
-                        "holder": holders.get(f"tongban.source.{cp['source']}")})
-    return {"report": report, "store": report["store"], "rows": directions(published, dead,
+                        "holder": holders.get(f"tongban.source.{cp['source']}"),
+                        # None: not known here (no hub answered, or it does not run this source)
+                        "evidence": (logs.get("sources") or {}).get(cp["source"])})
+    return {"report": report, "store": report["store"], "message_log": logs, "rows": directions(published, dead,
                                                                           report["store"]["deliveries"]),
             "by_stage": by_stage, "dead": sorted(dead, key=lambda d: (d["stage"], d["department"] or "")),
             "chart": chart, "rates": rates, "sources": sources, "now": now}

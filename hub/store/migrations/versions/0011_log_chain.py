@@ -34,24 +34,46 @@ def _chain_columns(table: str) -> None:
     op.create_index(f"uq_{table}_chain_chain_seq", table, ["chain", "chain_seq"], unique=True)
 
 
+def _after(cols: list, last: list):
+    """Keyset condition: rows after ``last`` in the order of ``cols``, (a, b) > (x, y) spelt
+    out with OR so that every database takes it. Untyped columns and the values as the
+    database returned them: compared exactly as ORDER BY sorts them, whatever format an old
+    row's time was written in."""
+    cond = None
+    for i in reversed(range(len(cols))):
+        here = cols[i] > last[i]
+        for c, v in zip(cols[:i], last[:i]):
+            here = sa.and_(c == v, here)
+        cond = here if cond is None else sa.or_(here, cond)
+    return cond
+
+
 def _backfill(table: str, key: str, order: list[str], fields, chain_of) -> None:
+    """Chain the existing rows a page at a time (keyset pages in ``order``): a store with
+    millions of rows is migrated in bounded memory, the heads carried from page to page."""
     conn = op.get_bind()
     names = list(dict.fromkeys((key, *fields)))
     t = sa.table(table, *[sa.column(c) for c in (key, "chain", "chain_seq", "prev_hash", "row_hash")])
     # read back through the store's own types, so the hash sees what verify will read
     types = {"produced_at": UTCDateTime(), "logged_at": UTCDateTime(), "at": UTCDateTime(), "details": sa.JSON()}
     cols = [sa.column(c, types.get(c)) for c in names]
-    q = sa.select(*cols).select_from(sa.table(table)).order_by(*[sa.column(c) for c in order])
-    rows = [dict(r._mapping) for r in conn.execute(q)]
-    if not rows:
-        return
-    hc.link(rows, {}, fields, hc.default_algorithm(), chain_of)
+    keyset = [sa.column(c) for c in order]
+    raw = [k.label(f"_k{i}") for i, k in enumerate(keyset)]
     upd = t.update().where(t.c[key] == sa.bindparam("_key")).values(
         chain=sa.bindparam("chain"), chain_seq=sa.bindparam("chain_seq"),
         prev_hash=sa.bindparam("prev_hash"), row_hash=sa.bindparam("row_hash"))
-    for i in range(0, len(rows), _BATCH):
+    alg, heads, last = hc.default_algorithm(), {}, None
+    while True:
+        q = sa.select(*cols, *raw).select_from(sa.table(table)).order_by(*keyset).limit(_BATCH)
+        if last is not None:
+            q = q.where(_after(keyset, last))
+        rows = [dict(r._mapping) for r in conn.execute(q)]
+        if not rows:
+            return
+        heads = {**heads, **hc.link(rows, heads, fields, alg, chain_of)}
         conn.execute(upd, [{"_key": r[key], "chain": r["chain"], "chain_seq": r["chain_seq"],
-                            "prev_hash": r["prev_hash"], "row_hash": r["row_hash"]} for r in rows[i:i + _BATCH]])
+                            "prev_hash": r["prev_hash"], "row_hash": r["row_hash"]} for r in rows])
+        last = [rows[-1][f"_k{i}"] for i in range(len(order))]
 
 
 def upgrade() -> None:

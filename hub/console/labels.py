@@ -56,7 +56,20 @@ def destination(name: str | None) -> str:
     return DESTINATIONS.get(name) or department(name)
 
 
+# a case trace's counts (hub/store/console.py case_trace, and the dual-track twins waiting)
+TRACE_COUNTS = {"records": "记录 records", "messages": "消息 messages", "deliveries": "投递 deliveries",
+                "holds": "阻塞 holds", "parked": "暂存 parked", "dead_letters": "死信 dead letters",
+                "comparisons": "比对 comparisons", "waiting": "待配对 waiting"}
+
+# the fields of a dead letter, as its page shows them
+DEAD_LETTER_FIELDS = {"stage": "阶段 stage", "status": "状态 status", "department": "部门 department",
+                      "destination": "目的地 destination", "case_no": "办件编号 case number",
+                      "record_key": "记录键 record key", "message_id": "消息标识 message id",
+                      "attempts": "尝试次数 attempts", "first_failed_at": "首次失败 first failed",
+                      "last_failed_at": "最近失败 last failed", "updated_at": "更新于 updated"}
+
+
 def glossary() -> dict:
     return {"stages": STAGES, "statuses": STATUSES, "breaker": BREAKER, "modes": MODES, "tracks": TRACKS,
             "holds": HOLDS, "verdicts": VERDICTS, "trace": TRACE, "department": department,
-            "destination": destination}
+            "destination": destination, "trace_counts": TRACE_COUNTS, "dead_letter_fields": DEAD_LETTER_FIELDS}

@@ -168,7 +168,18 @@ def test_case_trace_puts_messages_deliveries_holds_and_dead_letters_on_one_timel
     rows = re.findall(r'<tr class="ev-(\w+)">', html)
     assert rows.count("message") == 2 and rows.count("delivery") == 1 and rows.count("dead_letter") == 1
     assert 'href="/deadletters/dl-deliver-0001"' in html
+    counts = re.search(r'<p id="trace-counts">(.*?)</p>', html).group(1)
+    assert "消息 messages 2" in counts and "投递 deliveries 1" in counts and "死信 dead letters 1" in counts
     assert "nothing in the store" in login(app, "vic").get("/trace?case_no=NO-SUCH").text
+
+
+def test_a_dead_letters_fields_are_named_in_chinese_and_english(console):
+    app, store, _ = console
+    seed(store)
+    html = login(app, "vic").get("/deadletters/dl-deliver-0001").text
+    fields = re.findall(r"<tr><th>(.*?)</th>", re.search(r'<table id="dl-fields">(.*?)</table>', html, re.S).group(1))
+    assert fields[:4] == ["阶段 stage", "状态 status", "部门 department", "目的地 destination"]
+    assert "办件编号 case number" in fields and "原因 reason" in fields
 
 
 def test_dead_letter_detail_is_masked_and_only_an_admin_sees_it_unmasked_audited(console):

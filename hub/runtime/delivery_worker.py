@@ -38,7 +38,7 @@ from hub.delivery import DeliveryError
 from hub.observability import metrics
 from hub.runtime.breaker import CircuitBreaker
 from hub.runtime.deadletters import publish_dead_letter
-from hub.runtime.evidence import Evidence, missing_reason
+from hub.runtime.evidence import Evidence, await_rows, missing_reason
 from hub.runtime.hold import GATE, HoldBook, Item, is_gate_replay, is_live_head, item_of, meta_of
 from hub.runtime.retry import RetryPolicy, attempts_of, retry_headers
 from hub.runtime.sequence import SEQ, SequenceCheck, awaited_step, gap_seconds
@@ -73,7 +73,7 @@ class _Batch:
     them), committed in one transaction when it ends."""
 
     def __init__(self, store, destination: str, items: list[Item], twin_departments: frozenset[str],
-                 routes=None, cases: list[str] | None = None):
+                 routes=None, cases: list[str] | None = None, logged: set[str] | None = None):
         self.destination, self.twin_departments = destination, twin_departments
         self.done = store.delivered_ids(destination, [i.message_id for i in items])
         self.rows: list[dict] = []
@@ -83,7 +83,7 @@ class _Batch:
         cases = [i.meta.case_no for i in items] if cases is None else cases
         self.book = HoldBook(store, destination, cases)
         self.seq = SequenceCheck(store, destination, routes, cases, self.done)
-        self.evidence = Evidence(store, items, self.done)   # their message-log rows (hub/runtime/evidence.py)
+        self.evidence = Evidence(store, items, self.done, logged)   # their log rows (hub/runtime/evidence.py)
 
     def parked(self, case: str) -> list[Item]:
         """The case's parked messages, their message-log rows asked for in one query."""
@@ -149,9 +149,10 @@ class DeliveryWorker:
             except (ValueError, KeyError, TypeError) as exc:
                 items.append(None)
                 log.warning("malformed message on %s: %s", self.destination.name, exc)
+        known = [i for i in items if i]
+        logged = await_rows(self.store, known)   # before the read transaction: it sees rows committed meanwhile
         with self.store.reading():
-            b = _Batch(self.store, self.destination.name, [i for i in items if i], self.twin_departments,
-                       self.routes)
+            b = _Batch(self.store, self.destination.name, known, self.twin_departments, self.routes, logged=logged)
         settled, stopped = [], False
         for d, item in zip(batch, items):
             if self.breaker.is_open:

@@ -23,6 +23,8 @@ Who publishes to a destination's queues, and why each has its row or is exempt:
   and the audit row naming who replayed it and why (Store.mark_dead_letters)."""
 from __future__ import annotations
 
+import time
+
 from hub.bus import names
 
 REASON = "evidence: "  # the start of the reason of a hold or dead letter for a missing log row
@@ -37,13 +39,39 @@ def missing_reason(message_id: str) -> str:
             "not delivered without evidence")
 
 
-class Evidence:
-    """Which of a batch's messages the message log holds: asked once for the batch's
-    messages, then for parked messages (drained from the store) as they come up."""
+# The source commits a page's log rows just after the broker confirmed the page, so a delivery
+# worker quick enough often holds messages whose rows land a few milliseconds later: those are
+# waited for, this long, before a message goes the retry way (a retry tier costs seconds and
+# holds its case).
+GRACE_SECONDS = 1.0
+_POLL = 0.01
 
-    def __init__(self, store, items, done: set[str]):
+
+def await_rows(store, items, grace: float = GRACE_SECONDS) -> set[str]:
+    """The ids of ``items`` the message log holds, after waiting up to ``grace`` seconds for
+    those it does not hold yet. Each query sees what committed since: call it outside a read
+    transaction (``store.reading()``), whose snapshot would not."""
+    ids = {i.message_id for i in items if not exempt(i.headers)}
+    logged = store.logged_ids(list(ids)) if ids else set()
+    deadline = time.monotonic() + grace
+    while ids - logged and time.monotonic() < deadline:
+        time.sleep(_POLL)
+        logged |= store.logged_ids(list(ids - logged))
+    return logged
+
+
+class Evidence:
+    """Which of a batch's messages the message log holds: known for the batch's messages
+    (``logged``, from await_rows) or asked once for them, then for parked messages (drained
+    from the store) as they come up."""
+
+    def __init__(self, store, items, done: set[str], logged: set[str] | None = None):
         self.store, self.logged, self.asked = store, set(), set()
-        self.ask([i for i in items if i.message_id not in done])
+        if logged is not None:
+            self.logged = set(logged)
+            self.asked = {i.message_id for i in items}
+        else:
+            self.ask([i for i in items if i.message_id not in done])
 
     def ask(self, items) -> None:
         ids = [i.message_id for i in items if i.message_id not in self.asked and not exempt(i.headers)]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 
 from kombu import Connection
+from kombu.exceptions import KombuError
 
 from . import tls
 
@@ -34,6 +35,11 @@ def connect(url: str | None = None, heartbeat: int = 30) -> Connection:
         conn.release()
         raise explained from None
     return conn
+
+
+# What connect() raises when the broker does not answer (refused, unreachable, timed out), for
+# callers that must not import kombu.
+UNREACHABLE = (KombuError, OSError)
 
 
 def connection_errors(conn: Connection) -> tuple[type[BaseException], ...]:

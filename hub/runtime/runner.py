@@ -9,9 +9,6 @@ import logging
 import signal
 import threading
 
-from kombu.exceptions import KombuError
-from kombu.utils.url import maybe_sanitize_url
-
 from hub import bus, delivery
 from hub.bus import credentials as roles
 from hub.adapter import registry
@@ -192,11 +189,11 @@ class Hub:
             try:
                 declare_topology(self.settings, self.store)
                 return
-            except (KombuError, OSError) as exc:
+            except bus.UNREACHABLE as exc:
                 if self.stop.is_set():
                     raise
-                log.warning("broker %s does not answer (%s: %s): trying again in %.1f s", ";".join(
-                    maybe_sanitize_url(u) for u in self.settings["broker_url"].split(";")), type(exc).__name__, exc, delay)
+                log.warning("broker %s does not answer (%s: %s): trying again in %.1f s",
+                            roles.masked(self.settings["broker_url"]), type(exc).__name__, exc, delay)
                 if self.stop.wait(delay):
                     raise
                 delay = min(delay * 2, most)

@@ -20,6 +20,7 @@ from hub.model.masking import mask_names, mask_text
 
 FIELDS = ("department", "track", "stage", "destination", "trace_id")
 FORMATS = ("text", "json")
+NOISY = ("amqp", "kombu", "zeep", "urllib3", "alembic")   # libraries kept at WARNING by setup()
 
 _PARTITION = re.compile(r"^tongban\.to\.(.+?)(?:\.\d+of\d+)?$")
 
@@ -112,5 +113,5 @@ def setup(level: str | None = None, fmt: str | None = None) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level or os.environ.get("TONGBAN_LOG_LEVEL", "INFO"))
-    for noisy in ("amqp", "kombu", "zeep", "urllib3", "alembic"):
+    for noisy in NOISY:
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -14,6 +14,7 @@ import requests
 
 from hub import bus
 from hub.delivery.base import ACCEPTED, DeliveryError, MessageMeta
+from hub.logs import NOISY
 from hub.delivery.platform_rest import PlatformRest
 from hub.delivery.province_soap import ProvinceSoap
 from hub.runtime.runner import Hub
@@ -41,7 +42,9 @@ def _hidden(caplog, *texts: str) -> None:
 
 @pytest.fixture(autouse=True)
 def debug_logs(caplog):
-    caplog.set_level(logging.DEBUG)    # every logger, the libraries' too (zeep, urllib3, amqp, kombu)
+    caplog.set_level(logging.DEBUG)    # every logger, the libraries' too (zeep, urllib3, amqp, kombu):
+    for name in NOISY:                 # an earlier `tongban` call in this process (logs.setup) kept them at WARNING
+        caplog.set_level(logging.DEBUG, logger=name)
     return caplog
 
 

@@ -11,6 +11,7 @@ import requests
 from hub import bus
 from hub.ops.status import render, status
 from hub.ops.verify import verify
+from hub.runtime.evidence import REASON as EVIDENCE
 from hub.runtime.runner import Hub
 from hub.store import Store
 from tests.conftest import partition_queues, wait_until
@@ -57,7 +58,9 @@ def test_breaker_opens_probes_and_closes_and_messages_wait_uncounted(settings, s
         time.sleep(3)   # several failed probes: none of them counts against its message
         assert ("platform", "half_open", 1000) in transitions
         calls_while_open = len(dest.calls)
-        holds = store.list_holds("platform")
+        # holds of the destination's failures: a message that came before its source logged it
+        # (a slow page commit on a loaded machine) waits for its evidence, not for the platform
+        holds = [h for h in store.list_holds("platform") if not (h["reason"] or "").startswith(EVIDENCE)]
         # K failures open it; the other partitions may each have one call in flight then
         concurrent = len(partition_queues(settings, "platform")) - 1
         assert len(holds) <= 3 + concurrent and all(h["attempts"] == 1 for h in holds)

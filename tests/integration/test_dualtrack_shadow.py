@@ -14,7 +14,9 @@ from tests.conftest import wait_until
 from tests.integration.dualtrack_support import assert_old_track_only, run_shadow
 
 
-def _shadow(settings, lag_window=3):
+# long enough for the old track to catch up with the new on a loaded machine (the old one logs,
+# chains and feeds the report; the shadow only compares), short enough to expire the dropped rows
+def _shadow(settings, lag_window=8):
     settings["dualtrack"] = {"lag_window": lag_window, "departments": {"commerce": {"mode": "shadow"}}}
     return settings
 

@@ -19,7 +19,7 @@ def _messages(rows):
 
 
 def test_land_shadow_routes_old_only_and_compares_the_new_copys_drift(settings, sims):
-    settings["dualtrack"] = {"lag_window": 3, "departments": {"land": {"mode": "shadow"}}}
+    settings["dualtrack"] = {"lag_window": 8, "departments": {"land": {"mode": "shadow"}}}   # see test_dualtrack_shadow._shadow
     settings["adapters"]["land"]["poll_interval"] = 0.1
     assert settings["adapters"]["land"]["tracks"]["new"]["outbox"] == str(sims["land_new"].outbox)
     requests.post(sims.urls["land_new"] + "/_admin/drift", json={"drop_field": ["SHYJ"], "missing_rate": 0.1,

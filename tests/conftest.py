@@ -106,8 +106,6 @@ def store_url(request, tmp_path):
 def settings(broker_url, sims, tmp_path):
     """Settings pointing at this test's simulators, the session's vhost and a fresh SQLite store,
     with every queue of the vhost emptied first."""
-    from hub import bus
-    from hub.runtime.runner import declare_topology
     from hub.cli.sign import register_with_simulator
     s = with_endpoints(load_settings(), sims.endpoints)
     register_with_simulator(s, sims.urls["province"])   # the province checks the hub's signatures
@@ -116,13 +114,21 @@ def settings(broker_url, sims, tmp_path):
     s["adapters"]["commerce"]["poll_interval"] = 0.1
     s["consumer"]["backoff_initial"] = 0.2
     s["consumer"]["backoff_max"] = 1.0
-    queues = declare_topology(s)
-    conn = bus.connect(broker_url)
+    empty_queues(s)
+    return s
+
+
+def empty_queues(settings: dict) -> None:
+    """Declare these settings' topology and empty every queue of it (and the dead and unrouted
+    queues): a test that adds a queue (a department, retry tiers) calls it again, so that no
+    earlier test's messages come into it."""
+    from hub import bus
+    from hub.runtime.runner import declare_topology
+    conn = bus.connect(settings["broker_url"])
     try:
-        bus.purge(conn, queues + [bus.names.DEAD_QUEUE, bus.names.UNROUTED_QUEUE])
+        bus.purge(conn, declare_topology(settings) + [bus.names.DEAD_QUEUE, bus.names.UNROUTED_QUEUE])
     finally:
         conn.release()
-    return s
 
 
 def hub_env(settings: dict) -> dict:

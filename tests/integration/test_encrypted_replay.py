@@ -13,13 +13,12 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from hub import bus
 from hub.ops.replay import replay
 from hub.ops.verify import verify
-from hub.runtime.runner import Hub, declare_topology
+from hub.runtime.runner import Hub
 from hub.store import Store
 from hub.store.protection import protect
-from tests.conftest import wait_until
+from tests.conftest import wait_until, empty_queues
 from tests.reliability import flaky
 
 KEY_ENV = "TONGBAN_TEST_PAYLOAD_KEY"
@@ -30,11 +29,7 @@ def sealed_settings(settings, monkeypatch):
     settings["retry"] = {"tiers": [0.5, 1.0], "max_attempts": 4}
     monkeypatch.setenv(KEY_ENV, base64.b64encode(os.urandom(32)).decode())
     settings["payload_encryption"] = {"current": "k1", "keys": {"k1": {"algorithm": "aes-gcm", "key_env": KEY_ENV}}}
-    conn = bus.connect(settings["broker_url"])
-    try:
-        bus.purge(conn, declare_topology(settings))
-    finally:
-        conn.release()
+    empty_queues(settings)
     return settings
 
 

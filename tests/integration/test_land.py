@@ -18,13 +18,12 @@ from pathlib import Path
 import pytest
 import requests
 
-from hub import bus
 from hub.model import SHANGHAI, Applicant, Application, Envelope, Source, message_id
 from hub.model.envelope import now
 from hub.ops.verify import verify
-from hub.runtime.runner import Hub, declare_topology
+from hub.runtime.runner import Hub
 from hub.store import Store
-from tests.conftest import publish_applications, wait_until
+from tests.conftest import publish_applications, wait_until, empty_queues
 
 STEPS = {"101": "submitted", "102": "accepted", "103": "rejected", "104": "supplement_requested",
          "105": "supplemented", "201": "in_review", "301": "decided", "302": "decided",
@@ -34,11 +33,7 @@ STEPS = {"101": "submitted", "102": "accepted", "103": "rejected", "104": "suppl
 @pytest.fixture
 def land_settings(settings):
     settings["adapters"]["land"].update(enabled=True, poll_interval=0.1)
-    conn = bus.connect(settings["broker_url"])
-    try:  # the land queue joins the topology now: empty it of any earlier test's messages
-        bus.purge(conn, declare_topology(settings))
-    finally:
-        conn.release()
+    empty_queues(settings)  # the land queue joins the topology now: empty it of any earlier test's messages
     return settings
 
 

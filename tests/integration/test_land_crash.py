@@ -10,10 +10,8 @@ import sys
 import pytest
 import requests
 
-from hub import bus
-from hub.runtime.runner import declare_topology
 from hub.store import Store
-from tests.conftest import ROOT, hub_env, wait_until, wait_delivered
+from tests.conftest import ROOT, hub_env, wait_until, wait_delivered, empty_queues
 
 PAGE = 10
 
@@ -21,11 +19,7 @@ PAGE = 10
 @pytest.fixture
 def land_settings(settings):
     settings["adapters"]["land"].update(enabled=True, poll_interval=0.1)
-    conn = bus.connect(settings["broker_url"])
-    try:
-        bus.purge(conn, declare_topology(settings))
-    finally:
-        conn.release()
+    empty_queues(settings)
     return settings
 
 

@@ -15,14 +15,13 @@ from pathlib import Path
 import pytest
 import requests
 
-from hub import bus
 from hub.mapping import MappingSet
 from hub.model import SHANGHAI, Applicant, Application, Envelope, Source, message_id
 from hub.model.envelope import now
 from hub.ops.verify import verify
-from hub.runtime.runner import Hub, declare_topology
+from hub.runtime.runner import Hub
 from hub.store import Store
-from tests.conftest import publish_applications, wait_until
+from tests.conftest import publish_applications, wait_until, empty_queues
 
 STEP_TYPES = {"10": "submitted", "20": "accepted", "30": "in_review", "40": "decided", "50": "completed"}
 DOCUMENT_TYPES = {"000115001000": "项目核准批复", "000115002000": "项目备案通知书", "000115003000": "可行性研究报告批复"}
@@ -31,11 +30,7 @@ DOCUMENT_TYPES = {"000115001000": "项目核准批复", "000115002000": "项目�
 @pytest.fixture
 def ndrc_settings(settings):
     settings["adapters"]["ndrc"].update(enabled=True, poll_interval=0.1)
-    conn = bus.connect(settings["broker_url"])
-    try:  # the ndrc queue joins the topology now: empty it of any earlier test's messages
-        bus.purge(conn, declare_topology(settings))
-    finally:
-        conn.release()
+    empty_queues(settings)  # the ndrc queue joins the topology now: empty it of any earlier test's messages
     return settings
 
 

@@ -10,13 +10,12 @@ from __future__ import annotations
 import pytest
 import requests
 
-from hub import bus
 from hub.ops.replay import release_case, replay
 from hub.ops.status import delivery_state
 from hub.ops.verify import verify
-from hub.runtime.runner import Hub, declare_topology
+from hub.runtime.runner import Hub
 from hub.store import Store
-from tests.conftest import wait_until
+from tests.conftest import wait_until, empty_queues
 from tests.reliability import flaky
 
 TIERS = [0.5, 1.0]
@@ -25,11 +24,7 @@ TIERS = [0.5, 1.0]
 @pytest.fixture
 def retry_settings(settings, monkeypatch):
     settings["retry"] = {"tiers": TIERS, "max_attempts": 4}
-    conn = bus.connect(settings["broker_url"])
-    try:   # a previous test's copies must not come back into this one
-        bus.purge(conn, declare_topology(settings))
-    finally:
-        conn.release()
+    empty_queues(settings)  # a previous test's copies must not come back into this one
     return settings
 
 

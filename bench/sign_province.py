@@ -1,5 +1,5 @@
 """What a signature costs per message to the provincial node (hub/delivery/province_signing.py):
-sign and verify, Ed25519 (cryptography, OpenSSL) against SM2 with SM3 (gmssl, pure Python),
+sign and verify, Ed25519 (cryptography, OpenSSL) against SM2 with SM3 (Tongsuo, OpenSSL),
 on a ~1.2 KB case event; then calls per second of the hub's province client against the
 simulator, unsigned, Ed25519-signed and SM2-signed (the node checking every signature).
 

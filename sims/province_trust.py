@@ -43,11 +43,22 @@ def _check(algorithm: str, public: bytes, data: bytes, signature: bytes) -> bool
             return True
         except (InvalidSignature, ValueError):
             return False
-    from gmssl import sm2   # SM2 with SM3 and the GM/T 0009 default user id
+    return _sm2_verifies(public.decode("ascii", "replace"), data, signature)
+
+
+def _sm2_verifies(point: str, data: bytes, signature: bytes) -> bool:
+    """SM2 with SM3 and the GM/T 0009 default user id (Tongsuo): point x||y in hex, r||s."""
+    from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+    from tongsuopy.crypto import hashes
+    from tongsuopy.crypto.asymciphers import ec
+    if len(point) != 128 or len(signature) != 64:
+        return False
     try:
-        return bool(sm2.CryptSM2(private_key=None, public_key=public.decode("ascii"), mode=1)
-                    .verify_with_sm3(signature.hex(), data))
-    except Exception:       # gmssl raises on a malformed point or signature: it does not verify
+        key = ec.EllipticCurvePublicNumbers(int(point[:64], 16), int(point[64:], 16), ec.SM2()).public_key()
+        key.verify(encode_dss_signature(int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")),
+                   data, ec.ECDSA(hashes.SM3()))
+        return True
+    except Exception:   # a bad signature, or a point not on the curve: it does not verify
         return False
 
 

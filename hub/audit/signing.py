@@ -1,4 +1,4 @@
-"""Signing the logs' checkpoints: Ed25519 (cryptography) or SM2 with SM3 (gmssl).
+"""Signing the logs' checkpoints: Ed25519 (cryptography) or SM2 with SM3 (hub/audit/sm2.py).
 
 A key file holds one private key: Ed25519 as PKCS#8 PEM, SM2 as JSON
 ``{"algorithm": "sm2", "private": hex, "public": hex}``. The key id is the first 16 hex digits
@@ -11,21 +11,16 @@ import base64
 import hashlib
 import json
 import os
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import sm2
+
 SIGNATURES = ("ed25519", "sm2")
-_SM2_ID = "1234567812345678"   # GM/T 0009 default user id
 
 
 def key_id(public: bytes) -> str:
     return hashlib.sha256(public).hexdigest()[:16]
-
-
-def _sm2(private: str | None, public: str):
-    from gmssl import sm2
-    return sm2.CryptSM2(private_key=private, public_key=public, mode=1)
 
 
 @dataclass
@@ -51,10 +46,7 @@ class PublicKey:
             except InvalidSignature:
                 return False
         if self.algorithm == "sm2":
-            try:
-                return bool(_sm2(None, self.public.decode()).verify_with_sm3(sig.hex(), data))
-            except Exception:   # gmssl raises on malformed input: a bad signature
-                return False
+            return sm2.verify(self.public.decode("ascii", "replace"), data, sig)
         return False
 
     def to_json(self) -> dict:
@@ -77,8 +69,7 @@ class Signer:
     def sign(self, data: bytes) -> str:
         if self.algorithm == "ed25519":
             return base64.b64encode(self._private.sign(data)).decode()
-        sig = _sm2(self._private, self.public.public.decode()).sign_with_sm3(data, secrets.token_hex(32))
-        return base64.b64encode(bytes.fromhex(sig)).decode()
+        return base64.b64encode(sm2.sign(self._private, data)).decode()
 
     @classmethod
     def generate(cls, algorithm: str = "ed25519") -> "Signer":
@@ -88,11 +79,8 @@ class Signer:
             k = Ed25519PrivateKey.generate()
             return cls("ed25519", k, PublicKey("ed25519", k.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)))
         if algorithm == "sm2":
-            from gmssl import sm2
-            private = secrets.token_hex(32)
-            crypt = sm2.CryptSM2(private_key=private, public_key="", mode=1)
-            public = crypt._kg(int(private, 16), sm2.default_ecc_table["g"])
-            return cls("sm2", private, PublicKey("sm2", public.encode()))
+            private = sm2.generate()
+            return cls("sm2", private, PublicKey("sm2", sm2.public_of(private).encode()))
         raise ValueError(f"unknown signature {algorithm!r} (one of {', '.join(SIGNATURES)})")
 
     def save(self, path: str | Path) -> None:

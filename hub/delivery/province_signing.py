@@ -8,7 +8,7 @@ nonce are drawn for every call, retries included, so the node can refuse a repla
 (its nonce seen, or its time outside the node's window) without refusing a genuine retry.
 
 The key files are the log checkpoints' (hub/audit/signing.py): Ed25519 (cryptography) or SM2
-with SM3 (gmssl). Settings, per destination::
+with SM3 (Tongsuo). Settings, per destination::
 
     signing: {algorithm: ed25519, key_file: var/keys/province-signing.key, key_id: ""}
 

@@ -7,6 +7,8 @@ care here goes to making SQLite behave under concurrent writers.
 from __future__ import annotations
 
 import os
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +87,30 @@ def _sqlite_engine(u: URL, kwargs: dict[str, Any]) -> Engine:
     return engine
 
 
+def _enter_wal(cur) -> None:
+    """Switch the file to WAL once; later opens find it there.
+
+    The mode is kept in the file, so reading it needs no lock. Switching needs
+    the exclusive lock, and SQLite answers "database is locked" at once, not
+    after the busy timeout, when several processes open a new file together:
+    so the switch is retried until the timeout, and a process that finds the
+    file already switched by another goes on.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT
+    while True:
+        if cur.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
+            return
+        try:
+            if cur.execute("PRAGMA journal_mode=WAL").fetchone()[0].lower() == "wal":
+                return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc):
+                raise
+        if time.monotonic() > deadline:
+            raise sqlite3.OperationalError("could not switch the SQLite file to WAL: database is locked")
+        time.sleep(0.05)
+
+
 def _install_sqlite_hooks(engine: Engine, *, wal: bool) -> None:
     """Take BEGIN away from the sqlite3 module and issue it ourselves.
 
@@ -101,11 +127,11 @@ def _install_sqlite_hooks(engine: Engine, *, wal: bool) -> None:
         dbapi_connection.isolation_level = None
         cur = dbapi_connection.cursor()
         try:
+            cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT * 1000}")
             if wal:
                 # Readers no longer block the writer, nor the writer readers:
                 # what lets several processes share one file.
-                cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT * 1000}")
+                _enter_wal(cur)
             cur.execute("PRAGMA foreign_keys=ON")
         finally:
             cur.close()

@@ -71,15 +71,40 @@ def up(args) -> int:
     return 1
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:   # the pid was reused by another user's process: ours is gone
+        return False
+
+
+def _stop(pid: int, grace: float = 20.0) -> None:
+    """SIGTERM, then wait until it has gone: `down` returns only once the ports are free and the
+    simulators' files removed, so an `up` straight after (a test, a script) does not collide.
+    The simulators run in their own session, so the whole group is killed after the grace."""
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + grace
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if _alive(pid):
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
 def down(args) -> int:
     if not PIDFILE.exists():
         print(json.dumps({"stopped": None}) if args.json else "simulators are not running (no pid file)")
         return 0
     pid = int(PIDFILE.read_text())
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        pass
+    _stop(pid)
     PIDFILE.unlink()
     print(json.dumps({"stopped": pid}) if args.json else f"stopped simulators (pid {pid})")
     return 0
